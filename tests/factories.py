@@ -33,3 +33,19 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save(self, create: bool, extracted: object, **kwargs: object) -> None:
         if create:
             self.save()
+
+
+class RoleAssignmentFactory(factory.django.DjangoModelFactory):
+    """An active role, made directly (tests only: the real path needs a second admin's approval)."""
+
+    class Meta:
+        model = "accounts.RoleAssignment"
+
+    user = factory.SubFactory(UserFactory)
+    role = "caseworker"
+    status = "active"
+
+
+def grant_role(user: object, role: str) -> object:
+    """Give `user` an active `role` (tests only)."""
+    return RoleAssignmentFactory(user=user, role=role, status="active")

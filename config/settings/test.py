@@ -34,3 +34,5 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 HAVEN_DEMO_SIGN_IN = False
 LOGGING["root"]["level"] = "WARNING"
+
+INSTALLED_APPS += ["tests.perm_app"]  # test-only app of tests/permissions

@@ -1,0 +1,1 @@
+"""A test-only app: the model the permission tests and the benchmark protect."""
