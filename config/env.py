@@ -64,7 +64,8 @@ def check_key(name: str, value: str, *, length: int = 32) -> None:
         raw = base64.urlsafe_b64decode(value.encode("ascii"))
     except (binascii.Error, ValueError, UnicodeEncodeError) as error:
         raise ImproperlyConfigured(
-            f"The environment variable {name} must be url-safe base64 ({length} bytes); it could not be decoded."
+            f"The environment variable {name} must be url-safe base64 ({length} bytes); "
+            "it could not be decoded."
         ) from error
     if len(raw) != length:
         raise ImproperlyConfigured(

@@ -8,3 +8,4 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from core import checks  # noqa: F401  (registers system checks)
+        from core.crypto import checks as crypto_checks  # noqa: F401  (encrypted fields and keys)

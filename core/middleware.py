@@ -48,3 +48,26 @@ class NoStoreMiddleware:
             add_never_cache_headers(response)
             response["Cache-Control"] = "no-store, no-cache, must-revalidate, max-age=0, private"
         return response
+
+
+class OpaqueSameOriginMiddleware:
+    """Let Django's CSRF protection work under `Referrer-Policy: no-referrer`.
+
+    Under that policy Chromium sends `Origin: null` (and no Referer) on a form POST to the same site, which
+    Django's CsrfViewMiddleware refuses. The browser also sends `Sec-Fetch-Site`, which no page can set or
+    forge: when it says `same-origin`, the opaque origin is replaced by the request's own, so the origin
+    check passes for Haven's own forms only. A "null" origin from anywhere else (a sandboxed frame on
+    another site says `cross-site`) is still refused, and the token is checked as always. Placed just
+    before django.middleware.csrf.CsrfViewMiddleware.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            request.META.get("HTTP_ORIGIN") == "null"
+            and request.META.get("HTTP_SEC_FETCH_SITE") == "same-origin"
+        ):
+            request.META["HTTP_ORIGIN"] = f"{request.scheme}://{request.get_host()}"
+        return self.get_response(request)

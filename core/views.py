@@ -57,4 +57,11 @@ def home(request: HttpRequest) -> HttpResponse:
         from django.contrib.auth.views import redirect_to_login
 
         return redirect_to_login(request.get_full_path())
-    return render(request, "core/home.html")
+    from django.shortcuts import redirect
+
+    from core.accounts.models import active_roles
+
+    roles = active_roles(request.user)
+    if len(roles) == 1:
+        return redirect("accounts:dashboard", role=roles[0])
+    return render(request, "core/home.html", {"roles": roles})

@@ -1,1 +1,1 @@
-"""Identity protection and witness-protection measures (SPEC.md §2 protection/). Filled by the protection issue."""
+"""Identity protection and witness-protection measures (SPEC.md §2 protection/)."""

@@ -36,7 +36,10 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class RoleAssignmentFactory(factory.django.DjangoModelFactory):
-    """An active role, made directly (tests only: the real path needs a second admin's approval)."""
+    """A role assignment made directly (tests only: the real path goes through the accounts services).
+
+    An active privileged role needs a second admin's approval: pass `approved_by=`, or use grant_role.
+    """
 
     class Meta:
         model = "accounts.RoleAssignment"
@@ -47,5 +50,10 @@ class RoleAssignmentFactory(factory.django.DjangoModelFactory):
 
 
 def grant_role(user: object, role: str) -> object:
-    """Give `user` an active `role` (tests only)."""
-    return RoleAssignmentFactory(user=user, role=role, status="active")
+    """Give `user` an active `role` (tests only); a privileged role comes approved by a fresh second admin."""
+    from core.accounts.roles import PRIVILEGED_ROLES
+
+    approved_by = None
+    if role in PRIVILEGED_ROLES:
+        approved_by = UserFactory(organisation=user.organisation)  # type: ignore[attr-defined]
+    return RoleAssignmentFactory(user=user, role=role, status="active", approved_by=approved_by)

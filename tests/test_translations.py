@@ -35,10 +35,10 @@ def msgids(po_file: Path) -> set[str]:
         for line in lines:
             if line.startswith("msgctxt "):
                 current = "ctx"
-                context = _unquote(line[len("msgctxt "):])
+                context = _unquote(line[len("msgctxt ") :])
             elif line.startswith("msgid "):
                 current = "id"
-                msgid = [_unquote(line[len("msgid "):])]
+                msgid = [_unquote(line[len("msgid ") :])]
             elif line.startswith("msgid_plural") or line.startswith("msgstr"):
                 current = None
             elif line.startswith('"') and current == "id":
@@ -74,7 +74,9 @@ def test_the_six_languages_are_present_and_drive_the_language_list():
 def test_catalogue_is_complete_with_nothing_fuzzy(po_file):
     result = subprocess.run(
         ["msgfmt", "--check", "--statistics", "-o", "/dev/null", str(po_file)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "fuzzy" not in result.stderr and "untranslated" not in result.stderr, result.stderr
@@ -99,7 +101,10 @@ def test_no_string_in_the_code_is_missing_from_the_catalogues(tmp_path):
     (copy / "locale").mkdir()
     result = subprocess.run(
         [_python(), "manage.py", "makemessages", "-l", "fr", "--no-obsolete", "--no-location", "-v", "0"],
-        cwd=copy, capture_output=True, text=True, check=False,
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        check=False,
         env=_environment(),
     )
     assert result.returncode == 0, result.stderr
@@ -107,7 +112,9 @@ def test_no_string_in_the_code_is_missing_from_the_catalogues(tmp_path):
     assert fresh, "the fresh extraction found no strings at all"
     for po_file in CATALOGUES:
         missing = fresh - msgids(po_file)
-        assert not missing, f"{catalogue_id(po_file)} lacks {len(missing)} strings, e.g. {sorted(missing)[:5]}"
+        assert not missing, (
+            f"{catalogue_id(po_file)} lacks {len(missing)} strings, e.g. {sorted(missing)[:5]}"
+        )
 
 
 def _python() -> str:

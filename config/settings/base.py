@@ -42,6 +42,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "core.middleware.OpaqueSameOriginMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -133,9 +134,14 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_COOLOFF_TIME = timedelta(minutes=30)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "core.accounts.views.lockout"
-AXES_IPWARE_PROXY_COUNT = env_int("HAVEN_PROXY_COUNT", 0)
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
-AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
+# The client's IP: X-Forwarded-For is believed only when reverse proxies are declared, and then only the
+# address the nearest declared proxy saw; otherwise anyone could pick their IP and dodge the throttle.
+AXES_IPWARE_PROXY_COUNT = env_int("HAVEN_PROXY_COUNT", 0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
+)
+AXES_SENSITIVE_PARAMETERS = ["password", "otp_token", "token"]
+AXES_VERBOSE = False  # no usernames in log lines
 HAVEN_IP_FAILURE_LIMIT = env_int("HAVEN_IP_FAILURE_LIMIT", 30)  # per-IP throttle across usernames
 HAVEN_IP_FAILURE_WINDOW_SECONDS = env_int("HAVEN_IP_FAILURE_WINDOW_SECONDS", 15 * 60)
 
@@ -164,7 +170,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Security headers ----------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "no-referrer"
+SECURE_REFERRER_POLICY = "no-referrer"  # see core.middleware.OpaqueSameOriginMiddleware
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CONTENT_SECURITY_POLICY = {

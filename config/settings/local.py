@@ -4,10 +4,10 @@ Keys come from the environment; when absent, random keys are generated once into
 (ignored by git) so a quick start needs no setup and no key is ever committed.
 """
 
-import json
-import secrets
 import base64
+import json
 import os
+import secrets
 
 from cryptography.fernet import Fernet
 

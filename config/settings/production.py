@@ -10,7 +10,9 @@ SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if len(SECRET_KEY) < 50:
     from django.core.exceptions import ImproperlyConfigured
 
-    raise ImproperlyConfigured("The environment variable DJANGO_SECRET_KEY must be at least 50 characters long.")
+    raise ImproperlyConfigured(
+        "The environment variable DJANGO_SECRET_KEY must be at least 50 characters long."
+    )
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
 if not ALLOWED_HOSTS:
     from django.core.exceptions import ImproperlyConfigured
@@ -22,7 +24,9 @@ DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL"), conn_max_
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 HAVEN_FIELD_ENCRYPTION_KEYS = env_key_list("HAVEN_FIELD_ENCRYPTION_KEYS")
-FIELD_ENCRYPTION_KEY = HAVEN_FIELD_ENCRYPTION_KEYS[0]  # read by the library at import; Haven's wrapper rereads
+FIELD_ENCRYPTION_KEY = HAVEN_FIELD_ENCRYPTION_KEYS[
+    0
+]  # read by the library at import; Haven's wrapper rereads
 HAVEN_BLIND_INDEX_KEY = env_key("HAVEN_BLIND_INDEX_KEY")
 HAVEN_AUDIT_CHAIN_KEY = env_key("HAVEN_AUDIT_CHAIN_KEY")
 

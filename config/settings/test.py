@@ -12,7 +12,7 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/haven"), conn_max_age=0
+        os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"), conn_max_age=0
     )
 }
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -36,3 +36,4 @@ HAVEN_DEMO_SIGN_IN = False
 LOGGING["root"]["level"] = "WARNING"
 
 INSTALLED_APPS += ["tests.perm_app"]  # test-only app of tests/permissions
+INSTALLED_APPS += ["tests.crypto_app"]  # test-only app of tests/crypto

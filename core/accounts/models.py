@@ -46,12 +46,19 @@ class User(AbstractUser):
     """A person who works in Haven. Belongs to exactly one organisation."""
 
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="users", null=True, blank=True,
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="users",
+        null=True,
+        blank=True,
         verbose_name=_("organisation"),
     )
     language = models.CharField(_("interface language"), max_length=16, default="en")
     staff_code = models.CharField(
-        _("staff identifier"), max_length=16, unique=True, editable=False,
+        _("staff identifier"),
+        max_length=16,
+        unique=True,
+        editable=False,
         help_text=_("Shown on documents instead of the name."),
     )
     # Part of the session auth hash: rotating it signs the user out of every session at once.
@@ -105,7 +112,12 @@ class Team(models.Model):
     name = models.CharField(_("name"), max_length=200)
     group = models.OneToOneField("auth.Group", on_delete=models.PROTECT, related_name="team", editable=False)
     members = models.ManyToManyField(
-        "accounts.User", related_name="teams", blank=True, verbose_name=_("members"), through="TeamMembership"
+        "accounts.User",
+        related_name="teams",
+        blank=True,
+        verbose_name=_("members"),
+        through="TeamMembership",
+        through_fields=("team", "user"),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -114,7 +126,9 @@ class Team(models.Model):
         verbose_name_plural = _("teams")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["organisation", "name"], name="team_name_unique_per_organisation"),
+            models.UniqueConstraint(
+                fields=["organisation", "name"], name="team_name_unique_per_organisation"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -186,7 +200,8 @@ class RoleAssignment(models.Model):
                 name="role_assignment_one_open_per_role",
             ),
             models.CheckConstraint(
-                condition=~models.Q(approved_by=models.F("requested_by")) | models.Q(approved_by__isnull=True),
+                condition=~models.Q(approved_by=models.F("requested_by"))
+                | models.Q(approved_by__isnull=True),
                 name="role_assignment_second_admin_approves",
             ),
             models.CheckConstraint(
@@ -219,11 +234,15 @@ class ServiceArrangement(models.Model):
     """A protection unit serves a support service: its officers act on that service's people."""
 
     protection_unit = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="serving_arrangements",
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="serving_arrangements",
         verbose_name=_("protection unit"),
     )
     served_organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="protection_arrangements",
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="protection_arrangements",
         verbose_name=_("support service"),
     )
     starts_on = models.DateField(_("starts on"))
@@ -357,6 +376,8 @@ def active_roles(user: object) -> list[str]:
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return []
     codes = set(
-        RoleAssignment.objects.filter(user=user, status=RoleAssignment.Status.ACTIVE).values_list("role", flat=True)
+        RoleAssignment.objects.filter(user=user, status=RoleAssignment.Status.ACTIVE).values_list(
+            "role", flat=True
+        )
     )
     return [role.value for role in Role if role.value in codes]

@@ -34,7 +34,11 @@ MFA_ALWAYS_REQUIRED_ROLES = frozenset(
 # Which roles a user of each kind of organisation may hold (keys are Organisation.Kind values).
 ROLES_BY_ORGANISATION_KIND: dict[str, tuple[str, ...]] = {
     "support_service": (
-        Role.CASEWORKER, Role.COUNSELLOR, Role.SUPERVISOR, Role.ORGANISATION_ADMIN, Role.AUDITOR,
+        Role.CASEWORKER,
+        Role.COUNSELLOR,
+        Role.SUPERVISOR,
+        Role.ORGANISATION_ADMIN,
+        Role.AUDITOR,
     ),
     "legal_aid_partner": (Role.PARTNER_USER, Role.PARTNER_ADMIN, Role.ORGANISATION_ADMIN),
     "counselling_partner": (Role.PARTNER_USER, Role.PARTNER_ADMIN, Role.ORGANISATION_ADMIN),

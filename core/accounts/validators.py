@@ -18,4 +18,6 @@ class MaximumLengthValidator:
             )
 
     def get_help_text(self) -> str:
-        return _("Your password can have at most %(maximum)d characters.") % {"maximum": MAXIMUM_PASSWORD_LENGTH}
+        return _("Your password can have at most %(maximum)d characters.") % {
+            "maximum": MAXIMUM_PASSWORD_LENGTH
+        }

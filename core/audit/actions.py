@@ -30,4 +30,3 @@ def action_label(code: str) -> str:
 def registered_actions() -> dict[str, str | Promise]:
     """Return a copy of every registered code and its label."""
     return dict(_ACTION_LABELS)
-

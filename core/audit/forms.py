@@ -12,15 +12,21 @@ from core.audit.actions import registered_actions
 
 class AuditEventFilterForm(forms.Form):
     staff_code = forms.CharField(
-        label=_("Staff identifier"), max_length=16, required=False,
+        label=_("Staff identifier"),
+        max_length=16,
+        required=False,
         help_text=_("The identifier shown instead of a name, for example S-1A2B3C4D."),
     )
     action = forms.CharField(
-        label=_("Action"), max_length=100, required=False,
+        label=_("Action"),
+        max_length=100,
+        required=False,
         help_text=_("An action code, or its first part to see a whole group, for example auth."),
     )
     object_type = forms.CharField(
-        label=_("Object type"), max_length=100, required=False,
+        label=_("Object type"),
+        max_length=100,
+        required=False,
         help_text=_("For example casework.case."),
     )
     object_id = forms.CharField(label=_("Object id"), max_length=64, required=False)
@@ -37,7 +43,9 @@ class AuditEventFilterForm(forms.Form):
 
     @staticmethod
     def action_choices() -> list[tuple[str, str]]:
-        return sorted(((code, str(label)) for code, label in registered_actions().items()), key=lambda item: item[0])
+        return sorted(
+            ((code, str(label)) for code, label in registered_actions().items()), key=lambda item: item[0]
+        )
 
     def clean_staff_code(self) -> str:
         return self.cleaned_data["staff_code"].strip().upper()

@@ -41,14 +41,22 @@ class AuditEvent(models.Model):
         FAILURE = "failure", _("Failure")
 
     organisation = models.ForeignKey(
-        "accounts.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("organisation"),
     )
     # organisation id, or 0 for the global chain: NULLs never collide in a unique constraint, 0 does.
     chain_key = models.BigIntegerField(_("chain"), editable=False)
     sequence = models.PositiveBigIntegerField(_("sequence number"), editable=False)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("actor"),
     )
     actor_staff_code = models.CharField(_("staff identifier"), max_length=16, blank=True)
@@ -71,7 +79,9 @@ class AuditEvent(models.Model):
         ordering = ["chain_key", "sequence"]
         default_permissions = ("view",)
         constraints = [
-            models.UniqueConstraint(fields=["chain_key", "sequence"], name="audit_event_sequence_unique_per_chain"),
+            models.UniqueConstraint(
+                fields=["chain_key", "sequence"], name="audit_event_sequence_unique_per_chain"
+            ),
             models.CheckConstraint(
                 condition=(
                     models.Q(organisation__isnull=True, chain_key=GLOBAL_CHAIN_KEY)
@@ -81,7 +91,8 @@ class AuditEvent(models.Model):
             ),
             models.CheckConstraint(condition=models.Q(sequence__gte=1), name="audit_event_sequence_positive"),
             models.CheckConstraint(
-                condition=models.Q(outcome__in=["success", "refused", "failure"]), name="audit_event_outcome_valid"
+                condition=models.Q(outcome__in=["success", "refused", "failure"]),
+                name="audit_event_outcome_valid",
             ),
         ]
         indexes = [

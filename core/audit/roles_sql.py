@@ -10,16 +10,19 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
 def quoted_identifier(name: str) -> str:
-    """Return a PostgreSQL identifier in double quotes; refuse anything but letters, digits and underscores."""
+    """Return a PostgreSQL identifier in double quotes; refuse all but letters, digits and underscores."""
     if not _IDENTIFIER.match(name):
         raise ValueError("use letters, digits and underscores only (at most 63), not starting with a digit")
     return f'"{name}"'
 
 
 def application_role_sql(*, role: str, owner: str, database: str, schema: str = "public") -> str:
-    """Return SQL, run by the owner of Haven's tables, that gives `role` everything but changing the audit trail."""
-    role_q, owner_q, database_q, schema_q = (quoted_identifier(name) for name in (role, owner, database, schema))
+    """Return SQL, run by the tables' owner, giving `role` everything but changing the audit trail."""
+    role_q, owner_q, database_q, schema_q = (
+        quoted_identifier(name) for name in (role, owner, database, schema)
+    )
     audit_table = f"{schema_q}.{quoted_identifier(AuditEvent._meta.db_table)}"
+    # Every name interpolated here passed quoted_identifier: letters, digits and underscores only.
     return f"""-- Haven's application role: run as {owner} (the owner of Haven's tables, who runs migrations).
 -- Set the password separately (psql: \\password {role}); the application connects as {role}.
 DO $$ BEGIN
@@ -38,4 +41,4 @@ ALTER DEFAULT PRIVILEGES FOR ROLE {owner_q} IN SCHEMA {schema_q}
 -- The audit trail is append-only: read and add, never change, remove or empty.
 REVOKE ALL ON {audit_table} FROM {role_q};
 GRANT SELECT, INSERT ON {audit_table} TO {role_q};
-"""
+"""  # noqa: S608 - names validated above

@@ -11,23 +11,25 @@ from django.utils.translation import gettext as _
 
 from core.accounts.models import has_role
 from core.accounts.roles import Role
+from core.accounts.selectors import arrangements_served_by
 from core.audit.models import AuditEvent
 
 
-def audit_readable_organisation_ids(user: object) -> list[int] | None:
-    """Return the organisations whose trail the user may search, or None when they may not search it at all.
+def audit_readable_chains(user: object) -> Q | None:
+    """Return a filter for the chains the user may search, or None when they may not search the trail at all.
 
-    Auditors read their own organisation's whole trail. Protection officers read the trail of the support
-    services their unit serves. Until the "serves" arrangement exists (core.accounts), an officer reads
-    their own organisation's events only: extend HERE, and only here, when it does.
+    Auditors read their own organisation's whole trail. Protection officers read their own unit's trail
+    (where their own actions are recorded) and the trail of every support service their unit serves under
+    an arrangement in force today. This is the one place to change who reads which chain.
     """
     organisation_id = getattr(user, "organisation_id", None)
     if organisation_id is None:
         return None
     if has_role(user, Role.AUDITOR):
-        return [organisation_id]
+        return Q(chain_key=organisation_id)
     if has_role(user, Role.PROTECTION_OFFICER):
-        return [organisation_id]  # TODO(accounts arrangement): + organisations served by the officer's unit
+        served = arrangements_served_by(protection_unit=user.organisation).values("served_organisation_id")  # type: ignore[attr-defined]
+        return Q(chain_key=organisation_id) | Q(chain_key__in=served)
     return None
 
 
@@ -47,10 +49,10 @@ def audit_event_list_for(
     a whole code ("auth.sign_in") or a prefix of dotted parts ("auth"). Dates are whole days in the current
     time zone, both ends included.
     """
-    organisation_ids = audit_readable_organisation_ids(user)
-    if organisation_ids is None:
+    chains = audit_readable_chains(user)
+    if chains is None:
         raise PermissionDenied(_("Only auditors and protection officers can read the audit trail."))
-    events = AuditEvent.objects.filter(chain_key__in=organisation_ids)
+    events = AuditEvent.objects.filter(chains)
     if staff_code:
         events = events.filter(actor_staff_code=staff_code)
     if action:

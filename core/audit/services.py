@@ -73,10 +73,14 @@ def audit_event_create(
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute(
-                    "SELECT pg_advisory_xact_lock(%s, %s)", [ADVISORY_LOCK_NAMESPACE, chain_key % _INT4_MODULUS]
+                    "SELECT pg_advisory_xact_lock(%s, %s)",
+                    [ADVISORY_LOCK_NAMESPACE, chain_key % _INT4_MODULUS],
                 )
         head = (
-            AuditEvent.objects.filter(chain_key=chain_key).order_by("-sequence").values("sequence", "hash").first()
+            AuditEvent.objects.filter(chain_key=chain_key)
+            .order_by("-sequence")
+            .values("sequence", "hash")
+            .first()
         )
         event = AuditEvent(
             organisation=organisation,
@@ -136,7 +140,9 @@ def audit_event_canonical(event: AuditEvent) -> bytes:
 
 def audit_event_hash(event: AuditEvent, *, key: bytes | None = None) -> str:
     """Return the hex HMAC-SHA256 of the event under the chain key."""
-    return hmac.new(key if key is not None else audit_chain_key(), audit_event_canonical(event), hashlib.sha256).hexdigest()
+    return hmac.new(
+        key if key is not None else audit_chain_key(), audit_event_canonical(event), hashlib.sha256
+    ).hexdigest()
 
 
 def _canonical_time(value: dt.datetime) -> str:

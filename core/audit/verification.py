@@ -39,7 +39,8 @@ class BrokenLink:
 
     def describe(self) -> str:
         event = f"event {self.event_id}" if self.event_id is not None else "no event"
-        return f"{chain_name(self.chain_key)}: first broken link at sequence {self.sequence} ({event}): {self.problem}"
+        chain = chain_name(self.chain_key)
+        return f"{chain}: first broken link at sequence {self.sequence} ({event}): {self.problem}"
 
 
 @dataclass(frozen=True)
@@ -67,14 +68,19 @@ def audit_chain_keys(*, organisation_id: int | None = None) -> list[int]:
 def audit_chain_verify(*, organisation_id: int | None = None, chunk_size: int = 2000) -> list[ChainReport]:
     """Recompute each chain from sequence 1 and report the first broken link of each."""
     key = audit_chain_key()
-    return [_verify_one(chain_key, key=key, chunk_size=chunk_size) for chain_key in audit_chain_keys(organisation_id=organisation_id)]
+    return [
+        _verify_one(chain_key, key=key, chunk_size=chunk_size)
+        for chain_key in audit_chain_keys(organisation_id=organisation_id)
+    ]
 
 
 def _verify_one(chain_key: int, *, key: bytes, chunk_size: int) -> ChainReport:
     expected_sequence = 1
     previous_hash = ""
     checked = 0
-    events = AuditEvent.objects.filter(chain_key=chain_key).order_by("sequence").iterator(chunk_size=chunk_size)
+    events = (
+        AuditEvent.objects.filter(chain_key=chain_key).order_by("sequence").iterator(chunk_size=chunk_size)
+    )
     for event in events:
         checked += 1
         problem = None
@@ -94,7 +100,9 @@ def _verify_one(chain_key: int, *, key: bytes, chunk_size: int) -> ChainReport:
 def audit_chain_heads() -> list[dict[str, Any]]:
     """Return the head (last event) of every chain, for safekeeping outside the database."""
     last_sequence = (
-        AuditEvent.objects.filter(chain_key=OuterRef("chain_key")).order_by("-sequence").values("sequence")[:1]
+        AuditEvent.objects.filter(chain_key=OuterRef("chain_key"))
+        .order_by("-sequence")
+        .values("sequence")[:1]
     )
     heads = (
         AuditEvent.objects.filter(sequence=Subquery(last_sequence))
@@ -116,7 +124,9 @@ def audit_chain_heads() -> list[dict[str, Any]]:
 def audit_head_document(*, now: dt.datetime | None = None) -> dict[str, Any]:
     return {
         "format": HEAD_FORMAT,
-        "exported_at": (now or dt.datetime.now(tz=dt.UTC)).astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        "exported_at": (now or dt.datetime.now(tz=dt.UTC))
+        .astimezone(dt.UTC)
+        .isoformat(timespec="microseconds"),
         "chains": audit_chain_heads(),
     }
 

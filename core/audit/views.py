@@ -25,7 +25,7 @@ def audit_event_list(request: HttpRequest) -> HttpResponse:
         filters = {name: form.cleaned_data[name] for name in _FILTERS}
         events = audit_event_list_for(request.user, **filters)
     else:
-        # Refuse a non-reader before saying anything about their filters, then show nothing until they are fixed.
+        # Refuse a non-reader before commenting on their filters; show nothing until the filters are fixed.
         events = audit_event_list_for(request.user).none()
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [
@@ -50,4 +50,3 @@ def _object_type_label(object_type: str) -> str:
         return str(apps.get_model(object_type)._meta.verbose_name)
     except (LookupError, ValueError):
         return object_type
-

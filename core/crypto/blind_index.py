@@ -93,14 +93,19 @@ def normalise_phone(value: str) -> str:
     Digits of any script (e.g. Arabic-Indic) become ASCII digits; spaces, dashes, dots and parentheses
     are removed; a leading 00 becomes +.
     """
-    digits = "".join(str(unicodedata.decimal(ch)) if unicodedata.decimal(ch, None) is not None else ch
-                     for ch in value.strip())
+    digits = "".join(
+        str(unicodedata.decimal(ch)) if unicodedata.decimal(ch, None) is not None else ch
+        for ch in value.strip()
+    )
     digits = _PHONE_SEPARATORS.sub("", digits).replace("\uff0b", "+")
     if digits.startswith("00"):
         digits = "+" + digits[2:]
     if not _E164.match(digits):
         raise ValueError(
-            _("Enter the phone number with its country code, starting with + or 00, for example +44 20 7946 0000.")
+            _(
+                "Enter the phone number with its country code, starting with + or 00, "
+                "for example +44 20 7946 0000."
+            )
         )
     return digits
 
@@ -221,11 +226,18 @@ class BlindIndexField(models.CharField):
         name, path, args, kwargs = super().deconstruct()
         kwargs["source"] = self.sources[0] if len(self.sources) == 1 else list(self.sources)
         kwargs["kind"] = self.kind
-        default_name = DEFAULT_NAME_AND_BIRTH_DATE_FIELD if self.kind == KIND_NAME_AND_BIRTH_DATE else self.sources[0]
+        default_name = (
+            DEFAULT_NAME_AND_BIRTH_DATE_FIELD if self.kind == KIND_NAME_AND_BIRTH_DATE else self.sources[0]
+        )
         if self.index_name != default_name:
             kwargs["index_name"] = self.index_name
-        for key, default in (("max_length", 64), ("db_index", True), ("null", True), ("blank", True),
-                             ("editable", False)):
+        for key, default in (
+            ("max_length", 64),
+            ("db_index", True),
+            ("null", True),
+            ("blank", True),
+            ("editable", False),
+        ):
             if kwargs.get(key, getattr(models.CharField(), key)) == default:
                 kwargs.pop(key, None)
         return name, path, args, kwargs
@@ -245,8 +257,12 @@ class BlindIndexField(models.CharField):
     def contribute_to_class(self, cls: type[models.Model], name: str, private_only: bool = False) -> None:
         super().contribute_to_class(cls, name, private_only=private_only)
         if not cls._meta.abstract:
-            pre_save.connect(_refuse_stale_index, sender=cls, weak=False,
-                             dispatch_uid=f"haven-blind-index:{cls._meta.label}")
+            pre_save.connect(
+                _refuse_stale_index,
+                sender=cls,
+                weak=False,
+                dispatch_uid=f"haven-blind-index:{cls._meta.label}",
+            )
 
 
 def blind_index_fields(model: type[models.Model]) -> list[BlindIndexField]:
@@ -254,8 +270,9 @@ def blind_index_fields(model: type[models.Model]) -> list[BlindIndexField]:
     return [field for field in model._meta.concrete_fields if isinstance(field, BlindIndexField)]
 
 
-def _refuse_stale_index(sender: type[models.Model], instance: models.Model, update_fields: Any = None,
-                        **kwargs: Any) -> None:
+def _refuse_stale_index(
+    sender: type[models.Model], instance: models.Model, update_fields: Any = None, **kwargs: Any
+) -> None:
     if update_fields is None:
         return
     for field in blind_index_fields(sender):
@@ -266,18 +283,23 @@ def _refuse_stale_index(sender: type[models.Model], instance: models.Model, upda
             )
 
 
-def _index_field_for(model: type[models.Model], source: str | Sequence[str], kind: str | None) -> BlindIndexField:
+def _index_field_for(
+    model: type[models.Model], source: str | Sequence[str], kind: str | None
+) -> BlindIndexField:
     sources = (source,) if isinstance(source, str) else tuple(source)
     for field in blind_index_fields(model):
         if field.sources == sources or (len(sources) == 1 and field.name == sources[0]):
             if kind is not None and field.kind != kind:
-                raise ValueError(f"The blind index of {model._meta.label}.{sources[0]} is of kind {field.kind!r}.")
+                raise ValueError(
+                    f"The blind index of {model._meta.label}.{sources[0]} is of kind {field.kind!r}."
+                )
             return field
     raise EncryptedFieldError(f"{model._meta.label} has no blind index over {', '.join(sources)}.")
 
 
-def blind_index_filter(queryset: models.QuerySet, field: str, value: str | None,
-                       kind: str | None = None) -> models.QuerySet:
+def blind_index_filter(
+    queryset: models.QuerySet, field: str, value: str | None, kind: str | None = None
+) -> models.QuerySet:
     """Restrict `queryset` to rows whose `field` (the encrypted source field) equals `value` exactly.
 
     `field` may also name the BlindIndexField itself. An empty value matches nothing; an invalid phone
@@ -292,8 +314,9 @@ def blind_index_filter(queryset: models.QuerySet, field: str, value: str | None,
     return queryset.filter(**{index_field.attname: digest})
 
 
-def blind_index_filter_name_and_birth_date(queryset: models.QuerySet, name: str | None,
-                                           date: datetime.date | None) -> models.QuerySet:
+def blind_index_filter_name_and_birth_date(
+    queryset: models.QuerySet, name: str | None, date: datetime.date | None
+) -> models.QuerySet:
     """Restrict `queryset` to rows whose name and date of birth both equal the given ones."""
     for field in blind_index_fields(queryset.model):
         if field.kind == KIND_NAME_AND_BIRTH_DATE:

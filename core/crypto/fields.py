@@ -133,9 +133,9 @@ class HavenEncryptedMixin:
     def get_db_prep_save(self, value: Any, connection: Any) -> Any:
         """Encrypt with the newest key. Expressions (Value, F, Case from bulk_update) are refused."""
         _refuse_expression(self, value, "update() or bulk_update()")  # type: ignore[arg-type]
-        # Django's own preparation for the base type (skips the library, which encrypts with its
-        # import-time key).
-        value = super(library.EncryptedMixin, self).get_db_prep_save(value, connection)  # type: ignore[misc]
+        # Django's own conversion for the base type (our to_python: never decrypts). The connection's
+        # adaptation is skipped on purpose: the column is text and holds the value's string form.
+        value = self.get_prep_value(value)
         if value is None:
             return None
         return encrypt_value(self._value_to_plaintext(value))

@@ -21,7 +21,9 @@ def _field_key_tuple() -> tuple[str, ...]:
     if isinstance(keys, str | bytes):
         keys = [keys]
     if not keys:
-        raise KeyConfigurationError("HAVEN_FIELD_ENCRYPTION_KEYS is not set: Haven cannot encrypt or decrypt.")
+        raise KeyConfigurationError(
+            "HAVEN_FIELD_ENCRYPTION_KEYS is not set: Haven cannot encrypt or decrypt."
+        )
     return tuple(key.decode() if isinstance(key, bytes) else str(key) for key in keys)
 
 

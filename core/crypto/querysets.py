@@ -78,8 +78,8 @@ class EncryptedQuerySet(models.QuerySet):
                 continue
             if hasattr(value, "resolve_expression"):
                 raise EncryptedFieldError(
-                    f"update({name}=<expression>) on {self.model._meta.label} is refused: an expression would "
-                    "be stored instead of an encrypted value."
+                    f"update({name}=<expression>) on {self.model._meta.label} is refused: an expression "
+                    "would be stored instead of an encrypted value."
                 )
             if field.name in sources:
                 raise EncryptedFieldError(
@@ -88,13 +88,15 @@ class EncryptedQuerySet(models.QuerySet):
                 )
         return super().update(**kwargs)
 
-    def bulk_update(self, objs: Iterable[models.Model], fields: Iterable[str], batch_size: int | None = None) -> int:
+    def bulk_update(
+        self, objs: Iterable[models.Model], fields: Iterable[str], batch_size: int | None = None
+    ) -> int:
         fields = list(fields)
         for name in fields:
             if is_encrypted_field(self.model._meta.get_field(name)):
                 raise EncryptedFieldError(
-                    f"bulk_update() of {self.model._meta.label}.{name} is refused: it writes SQL expressions, "
-                    "not encrypted values. Save each instance instead."
+                    f"bulk_update() of {self.model._meta.label}.{name} is refused: it writes SQL "
+                    "expressions, not encrypted values. Save each instance instead."
                 )
         return super().bulk_update(objs, fields, batch_size=batch_size)
 

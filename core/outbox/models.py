@@ -31,7 +31,8 @@ class OutboxMessage(models.Model):
         verbose_name_plural = _("outbox messages")
         indexes = [
             models.Index(
-                fields=["available_at"], name="outbox_pending_available",
+                fields=["available_at"],
+                name="outbox_pending_available",
                 condition=models.Q(status="pending"),
             ),
         ]

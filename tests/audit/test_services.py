@@ -25,8 +25,12 @@ def test_writes_every_column(user):
     token = request_id_var.set("req-123")
     try:
         event = audit_event_create(
-            action="role.approved", actor=user, target=user, fields=["role", "status"],
-            outcome="success", details={"role": "auditor", "count": 2, "urgent": False, "reason": None},
+            action="role.approved",
+            actor=user,
+            target=user,
+            fields=["role", "status"],
+            outcome="success",
+            details={"role": "auditor", "count": 2, "urgent": False, "reason": None},
         )
     finally:
         request_id_var.reset(token)
@@ -68,7 +72,9 @@ def test_chains_are_per_organisation(organisation, other_organisation):
 
 
 def test_no_organisation_joins_the_global_chain():
-    first = audit_event_create(action="auth.sign_in_failed", outcome="failure", details={"reason": "unknown_user"})
+    first = audit_event_create(
+        action="auth.sign_in_failed", outcome="failure", details={"reason": "unknown_user"}
+    )
     second = audit_event_create(action="auth.sign_in_failed", outcome="failure")
     assert (first.organisation_id, first.chain_key, first.sequence) == (None, GLOBAL_CHAIN_KEY, 1)
     assert (second.chain_key, second.sequence, second.previous_hash) == (GLOBAL_CHAIN_KEY, 2, first.hash)
@@ -87,8 +93,12 @@ def test_organisation_defaults_to_the_target_without_an_actor(organisation, othe
 def test_actor_organisation_wins_and_explicit_organisation_wins_over_both(organisation, other_organisation):
     actor = UserFactory(organisation=organisation)
     target_user = UserFactory(organisation=other_organisation)
-    assert audit_event_create(action="a.b", actor=actor, target=target_user).organisation_id == organisation.pk
-    explicit = audit_event_create(action="a.b", actor=actor, target=target_user, organisation=other_organisation)
+    assert (
+        audit_event_create(action="a.b", actor=actor, target=target_user).organisation_id == organisation.pk
+    )
+    explicit = audit_event_create(
+        action="a.b", actor=actor, target=target_user, organisation=other_organisation
+    )
     assert explicit.organisation_id == other_organisation.pk
 
 
@@ -179,9 +189,30 @@ def test_chain_key_must_match_organisation(organisation):
 
     other = OrganisationFactory(name="Elsewhere")
     event = AuditEvent(
-        organisation=organisation, chain_key=other.pk, sequence=1, action="a.b",
-        created_at=services._now(), hash="0" * 64,
+        organisation=organisation,
+        chain_key=other.pk,
+        sequence=1,
+        action="a.b",
+        created_at=services._now(),
+        hash="0" * 64,
     )
     with pytest.raises(IntegrityError), transaction.atomic():
         event.save()
     assert Organisation.objects.count() == 2
+
+
+def test_write_holds_the_chain_lock_until_the_transaction_ends(user, require_postgresql):
+    from django.db import connection
+
+    def chain_locks() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
+                "AND classid = %s AND objid = %s",
+                [services.ADVISORY_LOCK_NAMESPACE, user.organisation_id],
+            )
+            return cursor.fetchone()[0]
+
+    assert chain_locks() == 0
+    audit_event_create(action="a.b", actor=user)
+    assert chain_locks() == 1  # still held: the test's transaction has not ended

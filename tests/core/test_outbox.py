@@ -110,7 +110,7 @@ def test_sweep_delivers_every_due_message_in_order():
     first = services.outbox_enqueue(kind="test.record", payload={})
     second = services.outbox_enqueue(kind="test.record", payload={})
     assert services.outbox_sweep() == 2
-    assert CALLS == [first.pk, second.pk]
+    assert [first.pk, second.pk] == CALLS
 
 
 @pytest.mark.django_db(transaction=True)

@@ -15,7 +15,9 @@ ROOT = str(settings.BASE_DIR)
 
 
 def production_environment(**overrides: str) -> dict[str, str]:
-    environment = {key: value for key, value in os.environ.items() if not key.startswith(("HAVEN_", "DJANGO_"))}
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith(("HAVEN_", "DJANGO_"))
+    }
     environment.update(
         {
             "DJANGO_SETTINGS_MODULE": "config.settings.production",
@@ -34,8 +36,13 @@ def production_environment(**overrides: str) -> dict[str, str]:
 
 def manage(*arguments: str, environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "manage.py", *arguments], cwd=ROOT, env=environment, capture_output=True, text=True,
-        check=False, timeout=120,
+        [sys.executable, "manage.py", *arguments],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
     )
 
 
@@ -69,7 +76,11 @@ def test_production_refuses_to_start_without_a_secret_and_names_it(missing):
     ("name", "value", "message"),
     [
         ("HAVEN_BLIND_INDEX_KEY", "not base64 at all!", "must be url-safe base64"),
-        ("HAVEN_AUDIT_CHAIN_KEY", base64.urlsafe_b64encode(b"short").decode(), "must decode to 32 bytes, not 5"),
+        (
+            "HAVEN_AUDIT_CHAIN_KEY",
+            base64.urlsafe_b64encode(b"short").decode(),
+            "must decode to 32 bytes, not 5",
+        ),
         ("HAVEN_FIELD_ENCRYPTION_KEYS", "abc", "must be url-safe base64"),
         ("DJANGO_SECRET_KEY", "too-short", "at least 50 characters"),
     ],

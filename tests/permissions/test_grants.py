@@ -64,7 +64,12 @@ def test_grant_to_team_group(admin, user, dossier, organisation):
         (team.group.pk, dossier.pk)
     ]
     assert [event["details"] for event in events()] == [
-        {"perm": "perm_app.close_dossier", "grantee_user": None, "grantee_group": team.group.pk, "reason": "team.case"}
+        {
+            "perm": "perm_app.close_dossier",
+            "grantee_user": None,
+            "grantee_group": team.group.pk,
+            "reason": "team.case",
+        }
     ]
     assert user_has_perm(user, CLOSE, dossier) is True
 
@@ -112,7 +117,8 @@ def test_revoke_touches_only_the_named_grant(admin, user, organisation):
 
 
 @pytest.mark.parametrize(
-    "perm", ["accounts.view_user", "casework.view_dossier", "perm_app.delete_dossier", "perm_app.", "", "nope"]
+    "perm",
+    ["accounts.view_user", "casework.view_dossier", "perm_app.delete_dossier", "perm_app.", "", "nope"],
 )
 def test_unknown_or_foreign_permission_is_refused_and_nothing_written(admin, user, dossier, perm):
     with pytest.raises(ValueError):
@@ -181,7 +187,12 @@ def test_transfer_moves_direct_grants_and_audits_each_change(admin, organisation
     perm_grant(actor=admin, perm=CHANGE, obj=dossier, group=team.group)
 
     perms_transfer(
-        actor=admin, obj=dossier, perms=[VIEW, CLOSE], from_user=before, to_user=after, reason_code="case.reassigned"
+        actor=admin,
+        obj=dossier,
+        perms=[VIEW, CLOSE],
+        from_user=before,
+        to_user=after,
+        reason_code="case.reassigned",
     )
 
     assert [user_has_perm(before, perm, dossier) for perm in (VIEW, CLOSE, CHANGE)] == [False, False, True]
@@ -211,7 +222,9 @@ def test_transfer_is_all_or_nothing(admin, organisation, dossier):
     perm_grant(actor=admin, perm=VIEW, obj=dossier, user=before)
 
     with pytest.raises(ValueError):
-        perms_transfer(actor=admin, obj=dossier, perms=[VIEW, "perm_app.nope"], from_user=before, to_user=after)
+        perms_transfer(
+            actor=admin, obj=dossier, perms=[VIEW, "perm_app.nope"], from_user=before, to_user=after
+        )
 
     assert user_has_perm(before, VIEW, dossier) is True
     assert user_has_perm(after, VIEW, dossier) is False

@@ -118,9 +118,7 @@ def test_query_count(user, dossier, grant, django_assert_num_queries):
     grant(VIEW, dossier, user=user)
     with django_assert_num_queries(1):
         get_for(user, dossier.pk)
-    with django_assert_num_queries(2):
-        with pytest.raises(PermissionDenied):
-            get_for(user, dossier.pk, action_perm=CLOSE)
-    with django_assert_num_queries(0):
-        with pytest.raises(Http404):
-            get_for(user, "not-an-id")
+    with django_assert_num_queries(2), pytest.raises(PermissionDenied):
+        get_for(user, dossier.pk, action_perm=CLOSE)
+    with django_assert_num_queries(0), pytest.raises(Http404):
+        get_for(user, "not-an-id")

@@ -20,6 +20,8 @@ def celery_worker():
         pytest.fail(f"The test Redis at {settings.HAVEN_TEST_REDIS_URL} is unreachable: {error}")
     client.flushdb()
     # perform_ping_check=False: with task_ignore_result the ping would wait for a result forever.
-    with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, loglevel="WARNING") as worker:
+    with start_worker(
+        app, pool="solo", concurrency=1, perform_ping_check=False, loglevel="WARNING"
+    ) as worker:
         yield worker
     client.flushdb()

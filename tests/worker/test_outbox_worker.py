@@ -83,7 +83,9 @@ def test_task_messages_hold_ids_only(celery_worker):
 
     before_task_publish.connect(capture)
     try:
-        user = UserFactory(email="counsellor@example.org", first_name="Sentinelname", username="sentinel-user")
+        user = UserFactory(
+            email="counsellor@example.org", first_name="Sentinelname", username="sentinel-user"
+        )
         with transaction.atomic():
             message = services.notify_by_email(user=user, notice="waiting", link_path="/en/")
         assert wait_for(lambda: delivered(message.pk))

@@ -18,7 +18,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("role", help="Name of the application's role, e.g. haven_app.")
-        parser.add_argument("--owner", default=None, help="Owner of Haven's tables (default: the configured user).")
+        parser.add_argument(
+            "--owner", default=None, help="Owner of Haven's tables (default: the configured user)."
+        )
         parser.add_argument("--database", default=None, help="Database name (default: the configured one).")
         parser.add_argument("--schema", default="public")
 
@@ -27,7 +29,9 @@ class Command(BaseCommand):
         owner = options["owner"] or configured.get("USER") or "postgres"
         database = options["database"] or str(configured.get("NAME") or "")
         try:
-            sql = application_role_sql(role=options["role"], owner=owner, database=database, schema=options["schema"])
+            sql = application_role_sql(
+                role=options["role"], owner=owner, database=database, schema=options["schema"]
+            )
         except ValueError as error:
             raise CommandError(f"invalid name: {error}") from error
         self.stdout.write(sql)

@@ -20,11 +20,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--organisation", type=int, default=None,
+            "--organisation",
+            type=int,
+            default=None,
             help="Verify only this organisation's chain (0 for the global chain).",
         )
         parser.add_argument(
-            "--head", default=None, metavar="FILE",
+            "--head",
+            default=None,
+            metavar="FILE",
             help="A file written by audit_export_head: check each saved head is still in its chain.",
         )
 
