@@ -13,6 +13,8 @@ urlpatterns += i18n_patterns(
     path("", include("core.urls")),
     path("accounts/", include("core.accounts.urls")),
     path("audit/", include("core.audit.urls")),
+    path("notifications/", include("core.notifications.urls")),
+    path("cases/", include("casework.urls")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     prefix_default_language=True,
 )

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "core.accounts",
     "core.audit",
     "core.outbox",
+    "core.notifications",
     "casework",
     "protection",
     "referrals",

@@ -111,6 +111,10 @@ class Team(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="teams")
     name = models.CharField(_("name"), max_length=200)
     group = models.OneToOneField("auth.Group", on_delete=models.PROTECT, related_name="team", editable=False)
+    # The team's members who hold an active supervisor role: the group that supervises the team's cases.
+    supervisor_group = models.OneToOneField(
+        "auth.Group", on_delete=models.PROTECT, related_name="supervised_team", editable=False, null=True
+    )
     members = models.ManyToManyField(
         "accounts.User",
         related_name="teams",

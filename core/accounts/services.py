@@ -218,6 +218,7 @@ def user_deactivate(*, actor: User, user: User) -> User:
     user.is_active = False
     _security_stamp_rotate(user)
     user.save(update_fields=["is_active", "security_stamp"])
+    team_supervision_sync(user=user)
     MfaEnrolmentLink.objects.filter(user=user, used_at__isnull=True, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
@@ -238,6 +239,26 @@ def user_password_change(*, user: User, new_password: str) -> User:
 
 
 # --- Roles ---------------------------------------------------------------------------------------
+
+
+def team_supervision_sync(*, user: User) -> None:
+    """Put the user in the supervisor group of each of their teams exactly when they may supervise.
+
+    A supervisor sees the cases of their teams through that group's object permissions; the group's
+    membership follows team membership, the supervisor role and being active.
+    """
+    supervises = (
+        user.is_active
+        and RoleAssignment.objects.filter(
+            user=user, role=Role.SUPERVISOR, status=RoleAssignment.Status.ACTIVE
+        ).exists()
+    )
+    member_of = set(TeamMembership.objects.filter(user=user).values_list("team_id", flat=True))
+    for team in Team.objects.filter(organisation=user.organisation_id).exclude(supervisor_group=None):
+        if supervises and team.pk in member_of:
+            user.groups.add(team.supervisor_group)
+        else:
+            user.groups.remove(team.supervisor_group)
 
 
 def _role_group(role: str) -> Group:
@@ -274,6 +295,7 @@ def role_request(*, actor: User, user: User, role: str) -> RoleAssignment:
     )
     if not is_privileged:
         user.groups.add(_role_group(role))
+        team_supervision_sync(user=user)
     audit_event_create(
         action="role.requested" if is_privileged else "role.granted",
         actor=actor,
@@ -305,6 +327,7 @@ def role_approve(*, actor: User, assignment: RoleAssignment) -> RoleAssignment:
     assignment.decided_at = timezone.now()
     assignment.save(update_fields=["status", "approved_by", "decided_at"])
     assignment.user.groups.add(_role_group(assignment.role))
+    team_supervision_sync(user=assignment.user)
     audit_event_create(
         action="role.approved",
         actor=actor,
@@ -358,6 +381,7 @@ def role_revoke(*, actor: User, assignment: RoleAssignment) -> RoleAssignment:
     assignment.revoked_at = timezone.now()
     assignment.save(update_fields=["status", "revoked_by", "revoked_at"])
     assignment.user.groups.remove(_role_group(assignment.role))
+    team_supervision_sync(user=assignment.user)
     audit_event_create(
         action="role.revoked",
         actor=actor,
@@ -396,6 +420,7 @@ def role_bootstrap(*, user: User, role: str = Role.ORGANISATION_ADMIN) -> RoleAs
         decided_at=timezone.now(),
     )
     user.groups.add(_role_group(role))
+    team_supervision_sync(user=user)
     audit_event_create(
         action="role.bootstrapped",
         target=assignment,
@@ -476,7 +501,8 @@ def team_create(*, actor: User, name: str) -> Team:
     organisation = actor.organisation
     require_admin_of(actor, organisation)
     group = Group.objects.create(name=f"team:{uuid.uuid4().hex}")
-    team = Team(organisation=organisation, name=name.strip(), group=group)
+    supervisor_group = Group.objects.create(name=f"team-supervisors:{uuid.uuid4().hex}")
+    team = Team(organisation=organisation, name=name.strip(), group=group, supervisor_group=supervisor_group)
     team.full_clean()
     team.save()
     audit_event_create(action="team.created", actor=actor, target=team)
@@ -494,6 +520,7 @@ def team_member_add(*, actor: User, team: Team, user: User) -> TeamMembership:
         raise ValidationError({"user": _("This person is already in the team.")})
     membership = TeamMembership.objects.create(team=team, user=user, added_by=actor)
     user.groups.add(team.group)
+    team_supervision_sync(user=user)
     audit_event_create(action="team.member_added", actor=actor, target=team, details={"user_id": user.pk})
     return membership
 
@@ -505,6 +532,7 @@ def team_member_remove(*, actor: User, team: Team, user: User) -> None:
     if not deleted:
         raise ValidationError(_("This person is not in the team."))
     user.groups.remove(team.group)
+    team_supervision_sync(user=user)
     audit_event_create(action="team.member_removed", actor=actor, target=team, details={"user_id": user.pk})
 
 

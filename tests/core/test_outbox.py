@@ -145,7 +145,7 @@ def test_concurrent_claims_never_take_the_same_message():
 @pytest.mark.django_db
 def test_notification_email_is_content_free_and_in_the_recipients_language():
     user = UserFactory(language="fr", email="officer@example.org")
-    message = services.notify_by_email(user=user, notice="waiting", link_path="/fr/")
+    message = services.notify_by_email(user=user, notice="notice", link_path="/fr/")
     assert message.payload == {"user_id": user.pk, "notice": "waiting", "link_path": "/fr/"}
     services.outbox_deliver(message_id=message.pk)
     assert len(mail.outbox) == 1
@@ -159,7 +159,7 @@ def test_notification_email_is_content_free_and_in_the_recipients_language():
 def test_notification_refuses_links_to_other_hosts_and_unknown_notices():
     user = UserFactory()
     with pytest.raises(ValueError):
-        services.notify_by_email(user=user, notice="waiting", link_path="https://elsewhere.example/")
+        services.notify_by_email(user=user, notice="notice", link_path="https://elsewhere.example/")
     with pytest.raises(ValueError):
         services.notify_by_email(user=user, notice="../secret", link_path="")
     assert OutboxMessage.objects.count() == 0

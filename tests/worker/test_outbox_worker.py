@@ -40,7 +40,7 @@ def use_broker(url: str) -> None:
 def test_worker_delivers_an_outbox_message_after_commit(celery_worker):
     user = UserFactory(language="es", email="caseworker@example.org")
     with transaction.atomic():
-        message = services.notify_by_email(user=user, notice="waiting", link_path="/es/")
+        message = services.notify_by_email(user=user, notice="notice", link_path="/es/")
     assert wait_for(lambda: delivered(message.pk)), "the worker did not deliver the message"
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["caseworker@example.org"]
@@ -53,7 +53,7 @@ def test_broker_outage_delays_but_loses_nothing(celery_worker, settings, caplog)
     try:
         started = time.monotonic()
         with transaction.atomic():
-            message = services.notify_by_email(user=user, notice="waiting", link_path="/en/")
+            message = services.notify_by_email(user=user, notice="notice", link_path="/en/")
         elapsed = time.monotonic() - started
     finally:
         use_broker(good_broker)
@@ -87,7 +87,7 @@ def test_task_messages_hold_ids_only(celery_worker):
             email="counsellor@example.org", first_name="Sentinelname", username="sentinel-user"
         )
         with transaction.atomic():
-            message = services.notify_by_email(user=user, notice="waiting", link_path="/en/")
+            message = services.notify_by_email(user=user, notice="notice", link_path="/en/")
         assert wait_for(lambda: delivered(message.pk))
     finally:
         before_task_publish.disconnect(capture)

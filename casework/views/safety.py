@@ -1,0 +1,3 @@
+"""Views of this casework area (filled by its helper)."""
+
+urlpatterns: list = []
