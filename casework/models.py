@@ -917,3 +917,54 @@ class ErasureRequest(models.Model):
 
     def __str__(self) -> str:
         return f"erasure request #{self.pk}"
+
+
+# --- Case summaries (PDF) ------------------------------------------------------------------------------
+
+
+class SummaryPurpose(models.TextChoices):
+    CLIENT = "client", _("For the client")
+    LEGAL_PARTNER = "legal_partner", _("For a legal partner")
+    PROTECTION_REVIEW = "protection_review", _("For a protection review")
+
+
+class CaseSummary(models.Model):
+    """A PDF summary of a case, rendered off the request path, redacted for the person who asked.
+
+    The file is stored encrypted under a random name, downloadable by the requester only, and expires after
+    24 hours, or as soon as a grant it relied on ends or the person's protection level rises.
+    """
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Waiting to be made")
+        RENDERING = "rendering", _("Being made")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Could not be made")
+        EXPIRED = "expired", _("Expired")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="summaries")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    purpose = models.CharField(_("purpose"), max_length=24, choices=SummaryPurpose.choices)
+    language = models.CharField(_("language"), max_length=16)
+    include_counselling = models.BooleanField(_("include counselling notes"), default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
+    requested_at = models.DateTimeField()
+    rendered_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    storage_name = models.CharField(max_length=100, blank=True)
+    keyed_hash = models.CharField(max_length=64, blank=True)
+    size = models.PositiveIntegerField(null=True, blank=True)
+    page_count = models.PositiveSmallIntegerField(null=True, blank=True)
+    # What the rendering relied on: the protection level then, and the disclosure grants it used.
+    protection_level = models.CharField(max_length=16, choices=ProtectionLevel.choices, blank=True)
+    grant_ids = models.JSONField(default=list, blank=True)
+    failure_code = models.CharField(max_length=32, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("case summary")
+        verbose_name_plural = _("case summaries")
+        indexes = [models.Index(fields=["status", "expires_at"], name="summary_expiry")]
+
+    def __str__(self) -> str:
+        return f"case summary #{self.pk}"

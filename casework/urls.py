@@ -14,6 +14,7 @@ from casework.views import (
     records,
     risk,
     safety,
+    summaries,
     tasks,
 )
 
@@ -34,4 +35,5 @@ urlpatterns = [
     *counselling.urlpatterns,
     *documents.urlpatterns,
     *records.urlpatterns,
+    *summaries.urlpatterns,
 ]

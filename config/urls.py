@@ -15,6 +15,8 @@ urlpatterns += i18n_patterns(
     path("audit/", include("core.audit.urls")),
     path("notifications/", include("core.notifications.urls")),
     path("cases/", include("casework.urls")),
+    path("protection/", include("protection.urls")),
+    path("referrals/", include("referrals.urls")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     prefix_default_language=True,
 )

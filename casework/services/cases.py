@@ -39,6 +39,7 @@ register_action_labels(
         "case.closure_approved": gettext_lazy("Closure approved"),
         "case.reopened": gettext_lazy("Case reopened"),
         "case.updated": gettext_lazy("Case updated"),
+        "case.searched": gettext_lazy("Cases searched"),
     }
 )
 
@@ -458,6 +459,19 @@ def case_reopen(*, actor: User, case: Case, expected_version: int | None = None)
     _bump(case, ["state", "closure_reason", "closed_at", "closure_approved_by"])
     audit_event_create(action="case.reopened", actor=actor, target=case, fields=["state"])
     return case
+
+
+def case_search_record(*, actor: User, field_kinds: list[str], result_count: int) -> None:
+    """Record that the actor searched cases: the kinds of fields searched and how many were found.
+
+    Never the values typed: a name or a phone number must not reach the audit trail."""
+    audit_event_create(
+        action="case.searched",
+        actor=actor,
+        object_type="casework.case",
+        fields=sorted(set(field_kinds)),
+        details={"results": result_count},
+    )
 
 
 def person_create_for_intake(*, organisation_id: int, **fields: object) -> Person:

@@ -26,6 +26,11 @@ class Organisation(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    # Every active user of the organisation: what is sent to the organisation (a referral to a partner) is
+    # granted to this group, so a partner's new colleague sees the inbox and a deactivated one nothing.
+    members_group = models.OneToOneField(
+        "auth.Group", on_delete=models.PROTECT, related_name="organisation", editable=False, null=True
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -186,6 +186,7 @@ def user_invite(
     user.set_unusable_password()
     user.full_clean()
     user.save()
+    team_supervision_sync(user=user)
     audit_event_create(action="user.invited", actor=actor, target=user)
     assignments = [role_request(actor=actor, user=user, role=role) for role in roles]
     issued = mfa_enrolment_link_issue(actor=actor, user=user, now=now)
@@ -241,12 +242,29 @@ def user_password_change(*, user: User, new_password: str) -> User:
 # --- Roles ---------------------------------------------------------------------------------------
 
 
+def organisation_members_group(organisation: Organisation) -> Group:
+    """Return the organisation's members group, creating it on first use."""
+    if organisation.members_group_id is None:
+        organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+        if organisation.members_group_id is None:
+            organisation.members_group = Group.objects.create(name=f"organisation:{uuid.uuid4().hex}")
+            organisation.save(update_fields=["members_group"])
+    return organisation.members_group  # type: ignore[return-value]
+
+
 def team_supervision_sync(*, user: User) -> None:
-    """Put the user in the supervisor group of each of their teams exactly when they may supervise.
+    """Keep the user's derived groups true: the organisation's members group while active, and the
+    supervisor group of each of their teams exactly when they may supervise.
 
     A supervisor sees the cases of their teams through that group's object permissions; the group's
     membership follows team membership, the supervisor role and being active.
     """
+    if user.organisation_id is not None:
+        members = organisation_members_group(user.organisation)
+        if user.is_active:
+            user.groups.add(members)
+        else:
+            user.groups.remove(members)
     supervises = (
         user.is_active
         and RoleAssignment.objects.filter(
@@ -441,6 +459,7 @@ def user_bootstrap(
     user.set_unusable_password()
     user.full_clean()
     user.save()
+    team_supervision_sync(user=user)
     audit_event_create(action="user.bootstrapped", target=user, organisation=organisation)
     return user
 

@@ -276,6 +276,10 @@ def dashboard(request: HttpRequest, role: str) -> HttpResponse:
         context["colleagues"] = selectors.team_colleagues(user=user)
     if role == Role.PROTECTION_OFFICER and organisation is not None:
         context["arrangements"] = selectors.arrangements_served_by(protection_unit=organisation)
+    if role in (Role.CASEWORKER, Role.SUPERVISOR, Role.COUNSELLOR):
+        from casework.selectors.queues import dashboard_queues  # casework's queues, read for this user
+
+        context["queues"] = dashboard_queues(user=user, role=role)
     return render(request, f"accounts/dashboards/{role}.html", context)
 
 

@@ -32,11 +32,18 @@ def test_references_are_consecutive_per_year(world):
 def test_who_holds_what_on_a_new_case(world, case):
     # The assigned caseworker is also in the team, whose group may list the case.
     assert case_perms(user=world.caseworker, case=case) == {
-        "view_case", "change_case", "reveal_identity", "list_case",
+        "view_case",
+        "change_case",
+        "reveal_identity",
+        "list_case",
     }
     assert case_perms(user=world.counsellor, case=case) == {"counsel_case", "reveal_identity", "list_case"}
     assert case_perms(user=world.supervisor, case=case) == {
-        "view_case", "change_case", "supervise_case", "reveal_identity", "list_case",
+        "view_case",
+        "change_case",
+        "supervise_case",
+        "reveal_identity",
+        "list_case",
     }
     assert case_perms(user=world.colleague, case=case) == {"list_case"}
     assert case_perms(user=world.other_team_caseworker, case=case) == frozenset()
@@ -121,7 +128,9 @@ def test_a_supervisor_cannot_approve_their_own_closure_request(world, case):
 def test_low_risk_closes_at_once_and_reopens(world, case):
     Case.objects.filter(pk=case.pk).update(risk_level=RiskLevel.LOW)
     case.refresh_from_db()
-    case = services.case_closure_request(actor=world.caseworker, case=case, reason=ClosureReason.CLIENT_WITHDREW)
+    case = services.case_closure_request(
+        actor=world.caseworker, case=case, reason=ClosureReason.CLIENT_WITHDREW
+    )
     assert case.state == CaseState.CLOSED and case.closed_at is not None
     case = services.case_reopen(actor=world.caseworker, case=case)
     assert case.state == CaseState.ACTIVE and case.closure_reason == ""

@@ -146,7 +146,7 @@ def test_concurrent_claims_never_take_the_same_message():
 def test_notification_email_is_content_free_and_in_the_recipients_language():
     user = UserFactory(language="fr", email="officer@example.org")
     message = services.notify_by_email(user=user, notice="notice", link_path="/fr/")
-    assert message.payload == {"user_id": user.pk, "notice": "waiting", "link_path": "/fr/"}
+    assert message.payload == {"user_id": user.pk, "notice": "notice", "link_path": "/fr/"}
     services.outbox_deliver(message_id=message.pk)
     assert len(mail.outbox) == 1
     sent = mail.outbox[0]

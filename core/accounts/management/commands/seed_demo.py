@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -88,6 +89,7 @@ class Command(BaseCommand):
         self.stdout.write("Demo users (sign in with the password, then `manage.py demo_code <username>`):")
         for demo in DEMO_USERS:
             self.stdout.write(f"  {demo.username:<24} {demo_password(demo.username):<40} {demo.role}")
+        call_command("seed_demo_casework", stdout=self.stdout)
 
     def _user(self, demo: DemoUser, organisations: dict[str, Organisation]) -> User:
         user = User.objects.filter(username=demo.username).first()
