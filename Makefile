@@ -49,8 +49,11 @@ migrations-check: install
 translations-check: messages
 	$(TEST) $(VENV)/bin/pytest -q tests/test_translations.py
 
+# Two processes (this machine has two cores); the real-worker suite runs on its own, since it owns the
+# test Redis database.
 test-python: messages
-	$(TEST) $(VENV)/bin/pytest -q --durations=15
+	$(TEST) $(VENV)/bin/pytest -q -n 2 --dist loadfile -m "not worker" --durations=15
+	$(TEST) $(VENV)/bin/pytest -q -m worker
 
 test-browser: messages
 	$(TEST) DJANGO_ALLOW_ASYNC_UNSAFE=true $(VENV)/bin/pytest -q tests/e2e \

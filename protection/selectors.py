@@ -48,7 +48,7 @@ def live_grants(*, user: object, person: object, now: datetime) -> QuerySet[Disc
         return DisclosureGrant.objects.none()
     return (
         DisclosureGrant.objects.filter(
-            grantee=user, person=person, revoked_at__isnull=True, starts_at__lte=now
+            grantee=user, person=person, revoked_at__isnull=True, ended_reason="", starts_at__lte=now
         )
         .filter(Q(expires_at__gt=now) | Q(expires_at__isnull=True, kind=DisclosureGrant.Kind.REFERRAL))
         .filter(Q(review_due_at__isnull=True) | Q(review_due_at__gt=now))

@@ -92,6 +92,10 @@ class PartnerAgreement(models.Model):
     organisation = models.ForeignKey(
         "accounts.Organisation", on_delete=models.PROTECT, related_name="partner_agreements"
     )
+    # The support service that made the agreement: only its referrals may rely on it.
+    support_service = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="agreements_with_partners"
+    )
     country = models.CharField(_("partner's country (ISO 3166)"), max_length=2)
     mechanism = models.CharField(_("transfer mechanism"), max_length=24, choices=Mechanism.choices)
     signed_on = models.DateField(_("signed on"))

@@ -221,6 +221,10 @@ def case_assign(*, actor: User, case: Case, caseworker: User, expected_version: 
             perm_grant(actor=actor, perm=perm, obj=case, user=caseworker, reason_code="case.assigned")
     case.assigned_caseworker = caseworker
     _bump(case, ["assigned_caseworker"])
+    # A standing contact grant belongs to the assigned caseworker: it ends with the assignment.
+    from protection.services.disclosure import standing_grants_end_for_case
+
+    standing_grants_end_for_case(actor=actor, case=case, reason="reassigned")
     audit_event_create(
         action="case.assigned",
         actor=actor,

@@ -263,11 +263,11 @@ def intake_duplicates_check(*, actor: User, draft: IntakeDraft, alert: bool = Fa
 
 @transaction.atomic
 def protection_duplicate_alert(*, person_id: int, organisation_id: int, actor: User | None = None) -> None:
-    """Record that an intake matched a restricted or sealed person (no values; the match is not shown).
+    """Record that an intake matched a restricted or sealed person (no values; the match is not shown to
+    the caseworker) and alert the protection officers serving the organisation (its admins if none does)."""
+    from protection.services.alerts import protected_match_alert
 
-    TODO(protection issue): route the alert to a protection officer serving the organisation (and alert the
-    admins when no officer serves it). For now nobody is notified; the audit event is the record.
-    """
+    protected_match_alert(person_id=person_id, organisation_id=organisation_id)
     audit_event_create(
         action="intake.protected_match",
         actor=actor,

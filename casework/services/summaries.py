@@ -94,7 +94,7 @@ class SummaryIntegrityError(Exception):
 
 
 @dataclass(frozen=True)
-class SummaryContent:
+class SummaryFile:
     data: bytes
     filename: str
     content_type: str = "application/pdf"
@@ -382,7 +382,7 @@ def _stale_reason(summary: CaseSummary, *, now: datetime) -> str:
     return ""
 
 
-def summary_download(*, actor: User, summary: CaseSummary, now: datetime | None = None) -> SummaryContent:
+def summary_download(*, actor: User, summary: CaseSummary, now: datetime | None = None) -> SummaryFile:
     """Decrypt a ready summary for its requester, check its keyed hash, audit the download.
 
     A summary past its time, relying on a grant that ended, or made at a lower protection level than the
@@ -429,7 +429,7 @@ def summary_download(*, actor: User, summary: CaseSummary, now: datetime | None 
         )
     if problem:
         raise SummaryIntegrityError(problem)
-    return SummaryContent(data=data, filename=summary_download_name(summary=summary))
+    return SummaryFile(data=data, filename=summary_download_name(summary=summary))
 
 
 # --- Expiring ------------------------------------------------------------------------------------------

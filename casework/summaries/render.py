@@ -98,6 +98,23 @@ def summary_html(*, summary: CaseSummary, content: SummaryContent, time_zone: zo
     return render_to_string(TEMPLATES[SummaryPurpose(summary.purpose)], context)
 
 
+def pdf_from_html(html: str, *, url_fetcher: SafeURLFetcher | None = None) -> tuple[bytes, int]:
+    """Lay out Haven's PDF HTML with the safe fetcher and return (PDF/UA-1 bytes, page count)."""
+    fetcher = url_fetcher or SafeURLFetcher()
+    try:
+        document = HTML(string=html, base_url=pdf_base_url(), url_fetcher=fetcher).render(
+            pdf_variant=PDF_VARIANT
+        )
+        output = io.BytesIO()
+        document.write_pdf(output, pdf_variant=PDF_VARIANT)
+    except FatalURLFetchingError as error:
+        # WeasyPrint wraps a refusal into a BaseException; the task needs an ordinary, named one.
+        raise SummaryRenderRefused(
+            "A PDF render asked for a resource outside Haven's PDF folder."
+        ) from error
+    return output.getvalue(), len(document.pages)
+
+
 def summary_render(
     *, summary: CaseSummary, now: dt.datetime, url_fetcher: SafeURLFetcher | None = None
 ) -> RenderResult:
@@ -114,20 +131,10 @@ def summary_render(
     with translation.override(summary.language), timezone.override(time_zone):
         content = summary_content(summary=summary, now=now)
         html = summary_html(summary=summary, content=content, time_zone=time_zone)
-        try:
-            document = HTML(string=html, base_url=pdf_base_url(), url_fetcher=fetcher).render(
-                pdf_variant=PDF_VARIANT
-            )
-            output = io.BytesIO()
-            document.write_pdf(output, pdf_variant=PDF_VARIANT)
-        except FatalURLFetchingError as error:
-            # WeasyPrint wraps a refusal into a BaseException; the task needs an ordinary, named one.
-            raise SummaryRenderRefused(
-                "A PDF render asked for a resource outside Haven's PDF folder."
-            ) from error
+        pdf_bytes, page_count = pdf_from_html(html, url_fetcher=fetcher)
     return RenderResult(
-        pdf_bytes=output.getvalue(),
-        page_count=len(document.pages),
+        pdf_bytes=pdf_bytes,
+        page_count=page_count,
         grant_ids=list(content.grant_ids),
         protection_level=content.protection_level,
         identity_fields_shown=content.identity_fields_shown,

@@ -244,3 +244,16 @@ LOGGING = {
 DEFAULT_EXCEPTION_REPORTER_FILTER = "core.logging.HavenExceptionReporterFilter"
 
 HAVEN_ORGANISATION_NAME = _("Haven")
+
+# --- Casework, protection and referrals: working rules (each read at call time) ---------------------
+HAVEN_COUNTRY = env_str("HAVEN_COUNTRY", "GB")  # the support service's country (ISO 3166-1), for transfers
+HAVEN_EMERGENCY_ACCESS_HOURS = env_int("HAVEN_EMERGENCY_ACCESS_HOURS", 8)
+HAVEN_HIGH_RISK_CONTACT_DAYS = env_int("HAVEN_HIGH_RISK_CONTACT_DAYS", 7)
+HAVEN_TASKS_DUE_SOON_DAYS = env_int("HAVEN_TASKS_DUE_SOON_DAYS", 3)
+HAVEN_RECALL_REMINDER_DAYS = env_int("HAVEN_RECALL_REMINDER_DAYS", 2)
+HAVEN_DOCUMENT_MAX_BYTES = env_int("HAVEN_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
+HAVEN_DISCLOSURE_REQUEST_DAYS = env_int("HAVEN_DISCLOSURE_REQUEST_DAYS", 14)
+HAVEN_REVEAL_ALERT_PER_DAY = env_int("HAVEN_REVEAL_ALERT_PER_DAY", 20)
+HAVEN_DIRECTORY_STALE_DAYS = env_int("HAVEN_DIRECTORY_STALE_DAYS", 180)
+# Retention periods per category; None keeps the defaults documented in casework/retention.py.
+HAVEN_RETENTION = None

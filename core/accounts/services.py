@@ -245,10 +245,11 @@ def user_password_change(*, user: User, new_password: str) -> User:
 def organisation_members_group(organisation: Organisation) -> Group:
     """Return the organisation's members group, creating it on first use."""
     if organisation.members_group_id is None:
-        organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
-        if organisation.members_group_id is None:
-            organisation.members_group = Group.objects.create(name=f"organisation:{uuid.uuid4().hex}")
-            organisation.save(update_fields=["members_group"])
+        with transaction.atomic():
+            organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+            if organisation.members_group_id is None:
+                organisation.members_group = Group.objects.create(name=f"organisation:{uuid.uuid4().hex}")
+                organisation.save(update_fields=["members_group"])
     return organisation.members_group  # type: ignore[return-value]
 
 

@@ -291,7 +291,7 @@ def _url_or_blank(name: str, **kwargs: object) -> str:
 
 def _request_row(request: DisclosureRequest) -> dict:
     return {
-        "detail_url": _url_or_blank("protection:disclosure_request_detail", pk=request.pk),
+        "detail_url": _url_or_blank("protection:disclosure_decide", pk=request.pk),
         "pk": request.pk,
         "fields": request.fields,
         "status": request.status,

@@ -269,7 +269,7 @@ def agreements_visible_to(user: object) -> QuerySet[PartnerAgreement]:
         return PartnerAgreement.objects.none()
     return (
         PartnerAgreement.objects.select_related("organisation")
-        .filter(recorded_by__organisation=getattr(user, "organisation_id", None))
+        .filter(support_service_id=getattr(user, "organisation_id", None))
         .order_by("organisation__name", "-signed_on", "-pk")
     )
 

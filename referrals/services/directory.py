@@ -116,7 +116,7 @@ def agreement_valid_for(
         .exclude(terminated_on__lte=on)
     )
     if sending_organisation is not None:
-        agreements = agreements.filter(recorded_by__organisation=sending_organisation)
+        agreements = agreements.filter(support_service=sending_organisation)
     return agreements.order_by("-signed_on", "-pk").first()
 
 
@@ -571,8 +571,9 @@ def agreement_record(
         expires_on=expires_on,
         acts_for_service=bool(acts_for_service),
         recorded_by=actor,
+        support_service_id=actor.organisation_id,
     )
-    _full_clean(agreement, exclude=["organisation", "recorded_by"])
+    _full_clean(agreement, exclude=["organisation", "recorded_by", "support_service"])
     agreement.save()
     audit_event_create(
         action="agreement.recorded",

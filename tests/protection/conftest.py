@@ -22,7 +22,7 @@ def _officer(unit: Organisation, username: str, approver) -> object:  # type: ig
 
 
 @pytest.fixture
-def unit(world: World):  # type: ignore[no-untyped-def]
+def unit(world: World):  # type: ignore[no-untyped-def]  # noqa: F811
     unit = OrganisationFactory(name="Witness protection unit", kind=Organisation.Kind.PROTECTION_UNIT)
     approver = UserFactory(organisation=unit, username="unitadmin")
     RoleAssignment.objects.create(

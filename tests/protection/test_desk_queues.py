@@ -307,4 +307,4 @@ def test_pending_requests_link_to_their_decision_page(world, unit, signed_in):  
     case = make_case(world, protection_level=ProtectionLevel.RESTRICTED)
     request = _request(case, requester=world.caseworker)
     content = signed_in(unit.officer).get(reverse("protection:desk")).content.decode()
-    assert f'href="{reverse("protection:disclosure_request_detail", kwargs={"pk": request.pk})}"' in content
+    assert f'href="{reverse("protection:disclosure_decide", kwargs={"pk": request.pk})}"' in content

@@ -89,6 +89,7 @@ def make_agreement(organisation: Organisation, *, recorded_by: User, **fields: o
         "acts_for_service": True,
     }
     defaults.update(fields)
+    defaults.setdefault("support_service_id", recorded_by.organisation_id)
     return PartnerAgreement.objects.create(organisation=organisation, recorded_by=recorded_by, **defaults)
 
 

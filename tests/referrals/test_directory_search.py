@@ -8,6 +8,7 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
+from core.accounts.models import User
 from referrals.models import Service, ServiceKind
 from referrals.queries.directory import DirectoryFilters, directory_search, service_is_stale
 from tests.referrals.conftest import VERIFIED_ON, make_service
@@ -217,3 +218,18 @@ def test_service_page_shows_stale_and_capacity(referral_world, signed_in):
     body = response.content.decode()
     assert "Intake desk" in body
     assert response.context["contacts"] == [referral_world.legal_contact]
+
+
+def test_search_query_count_does_not_grow_with_services(directory, django_assert_num_queries):
+    def fresh_caseworker():  # type: ignore[no-untyped-def]
+        # As the request's user: organisation loaded, roles not looked up yet.
+        return User.objects.select_related("organisation").get(pk=directory.world.caseworker.pk)
+
+    user = fresh_caseworker()
+    with django_assert_num_queries(2):  # the user's roles, then the services with their referral counts
+        assert len(directory_search(user=user, filters=DirectoryFilters(), today=TODAY)) == 3
+    for number in range(5):
+        make_service(directory.legal_aid, name=f"Extra {number}")
+    user = fresh_caseworker()
+    with django_assert_num_queries(2):
+        assert len(directory_search(user=user, filters=DirectoryFilters(), today=TODAY)) == 8

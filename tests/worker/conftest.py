@@ -25,3 +25,10 @@ def celery_worker():
     ) as worker:
         yield worker
     client.flushdb()
+
+
+def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
+    """Every test in this folder runs a real worker: mark it so `make test` runs them on their own."""
+    for item in items:
+        if "/tests/worker/" in str(item.path):
+            item.add_marker(pytest.mark.worker)
