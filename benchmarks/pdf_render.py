@@ -106,12 +106,18 @@ def _content(language: str, contacts: int):  # type: ignore[no-untyped-def]
         closed_at=None,
         last_contact_at=now - dt.timedelta(days=1),
         identity=[
-            c.IdentityItem(field=name, label=label, value="Meadow Canyon 86" if name in c.NAME_FIELDS else "",
-                           is_withheld=True)
+            c.IdentityItem(
+                field=name,
+                label=label,
+                value="Meadow Canyon 86" if name in c.NAME_FIELDS else "",
+                is_withheld=True,
+            )
             for name, label in c.IDENTITY_LABELS.items()
             if name != "contact_channels"
         ],
-        channels=[c.ChannelItem(label="Phone 1", safety_label="Safe", value="", safe_times="", is_withheld=True)],
+        channels=[
+            c.ChannelItem(label="Phone 1", safety_label="Safe", value="", safe_times="", is_withheld=True)
+        ],
         contacts=contact_items,
         shows_casework=True,
         shows_contact_notes=True,
@@ -128,12 +134,22 @@ def _content(language: str, contacts: int):  # type: ignore[no-untyped-def]
             )
         ],
         handling_instruction="Never call before 18:00. Do not leave voicemail.",
-        facts=c.FactsItem(has_fraud=True, loss_amount=2450, currency="EUR", bank_notified=True,
-                          has_criminal_process=True, reported_to_police=True, crime_reference="CR/2026/0042"),
+        facts=c.FactsItem(
+            has_fraud=True,
+            loss_amount=2450,
+            currency="EUR",
+            bank_notified=True,
+            has_criminal_process=True,
+            reported_to_police=True,
+            crime_reference="CR/2026/0042",
+        ),
     )
     content.timeline = [
-        c.TimelineEntry(at=item.occurred_at, text=f"{item.channel_label}, {item.direction_label}",
-                        detail=item.outcome_label)
+        c.TimelineEntry(
+            at=item.occurred_at,
+            text=f"{item.channel_label}, {item.direction_label}",
+            detail=item.outcome_label,
+        )
         for item in contact_items
     ]
     return content
@@ -178,8 +194,10 @@ def main() -> None:
     from django.test.utils import override_settings
 
     with override_settings(LOCALE_PATHS=[locale]):
-        print(f"{'language':<9}{'pages':>6}{'contacts':>10}{'median s':>10}{'min s':>8}{'max s':>8}"
-              f"{'per minute':>12}{'aim s':>7}")
+        print(
+            f"{'language':<9}{'pages':>6}{'contacts':>10}{'median s':>10}{'min s':>8}{'max s':>8}"
+            f"{'per minute':>12}{'aim s':>7}"
+        )
         for language, aim in TARGETS.items():
             contacts = _contacts_for_five_pages(language)
             _render_once(language, contacts)  # warm-up: fonts, templates, catalogues
@@ -189,8 +207,10 @@ def main() -> None:
                 assert pages == PAGES, pages
                 times.append(seconds)
             median = statistics.median(times)
-            print(f"{language:<9}{pages:>6}{contacts:>10}{median:>10.3f}{min(times):>8.3f}{max(times):>8.3f}"
-                  f"{60 / median:>12.0f}{aim:>7.1f}{'  ok' if median <= aim else '  SLOWER'}")
+            print(
+                f"{language:<9}{pages:>6}{contacts:>10}{median:>10.3f}{min(times):>8.3f}{max(times):>8.3f}"
+                f"{60 / median:>12.0f}{aim:>7.1f}{'  ok' if median <= aim else '  SLOWER'}"
+            )
             if args.save:
                 args.save.mkdir(parents=True, exist_ok=True)
                 (args.save / f"summary-{language}.pdf").write_bytes(pdf_bytes)

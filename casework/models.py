@@ -13,6 +13,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from core.crypto.blind_index import BlindIndexField
@@ -27,11 +28,12 @@ from core.crypto.querysets import EncryptedManager
 
 
 class ProtectionLevel(models.TextChoices):
-    OPEN = "open", _("Open")
-    CONFIDENTIAL = "confidential", _("Confidential")
-    RESTRICTED = "restricted", _("Restricted")
-    SEALED = "sealed", _("Sealed")
-    ANONYMOUS = "anonymous", _("Anonymous")
+    # With a context: "Open" also names a task state and a link; translators keep the level labels apart.
+    OPEN = "open", pgettext_lazy("protection level", "Open")
+    CONFIDENTIAL = "confidential", pgettext_lazy("protection level", "Confidential")
+    RESTRICTED = "restricted", pgettext_lazy("protection level", "Restricted")
+    SEALED = "sealed", pgettext_lazy("protection level", "Sealed")
+    ANONYMOUS = "anonymous", pgettext_lazy("protection level", "Anonymous")
 
 
 PROTECTION_LEVEL_ORDER = {
@@ -133,7 +135,7 @@ class ConsentGivenBy(models.TextChoices):
 class ConsentMethod(models.TextChoices):
     WRITTEN = "written", _("Written")
     VERBAL = "verbal", _("Verbal")
-    RECORDED = "recorded", _("Recorded")
+    RECORDED = "recorded", pgettext_lazy("how consent was given", "Recorded (audio or video)")
 
 
 class ChannelKind(models.TextChoices):

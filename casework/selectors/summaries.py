@@ -36,11 +36,14 @@ def is_officer_for_case(*, user: object, case: Case, now: datetime) -> bool:
 
 
 def allowed_purposes(*, held: frozenset[str], is_officer: bool) -> list[str]:
-    """The purposes a user may ask a summary for: client and legal partner with view_case, a protection
-    review as an officer serving the organisation."""
+    """The purposes a user may ask a summary for: client and legal partner with view_case, a client summary
+    of the counselling with counsel_case (the counsellor's own view of the case), a protection review as an
+    officer serving the organisation."""
     purposes: list[str] = []
     if VIEW in held:
         purposes += [SummaryPurpose.CLIENT, SummaryPurpose.LEGAL_PARTNER]
+    elif COUNSEL in held:
+        purposes.append(SummaryPurpose.CLIENT)
     if is_officer:
         purposes.append(SummaryPurpose.PROTECTION_REVIEW)
     return purposes

@@ -14,8 +14,8 @@ Decisions (SPEC.md §1, §5):
   review needs the facts, not the name: there REVEALABLE stays withheld. HIDDEN is always withheld.
 - Who may ask. "client" needs `view_case` or `counsel_case` on the case now (a counsellor's summary holds
   what a counsellor sees: the header facts and the counselling); "legal_partner" needs `view_case`;
-  "protection_review" needs a protection officer serving the person's organisation now. Anyone else gets PermissionDenied with the
-  reason (the requesting service refuses first; this is defence in depth).
+  "protection_review" needs a protection officer serving the person's organisation now. Anyone else gets
+  PermissionDenied with the reason (the requesting service refuses first; this is defence in depth).
 - Never in any PDF: the safety plan's code word and its device-seizure steps (not even loaded), threat
   assessment notes, level-change reasons, who holds a measure's details, disclosure purposes.
 - Counselling: the sessions (date, modality, duration) for the case's counsellor and supervisors, as on the
@@ -326,10 +326,12 @@ def _active(user: object) -> bool:
     return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_active", False))
 
 
-def summary_permission_check(*, summary: CaseSummary, now: dt.datetime) -> tuple[frozenset[str], bool]:
+def summary_permission_check(
+    *, summary: CaseSummary, now: dt.datetime, case: Case | None = None
+) -> tuple[frozenset[str], bool]:
     """Return (case permissions, is protection officer) of the requester now, or raise PermissionDenied."""
     user = summary.requested_by
-    case = summary.case
+    case = case or summary.case
     if not _active(user):
         raise PermissionDenied(REFUSE_INACTIVE)
     held = case_perms(user=user, case=case, now=now)
@@ -688,9 +690,8 @@ def summary_content(*, summary: CaseSummary, now: dt.datetime) -> SummaryContent
     # The person's encrypted columns stay unread here; _identity loads only the shown ones.
     person_columns = [f"person__{column.attname}" for column in encrypted_fields(Person)]
     case = Case.objects.select_related("person").defer(*person_columns).get(pk=summary.case_id)
-    summary.case = case
     person = case.person
-    held, is_officer = summary_permission_check(summary=summary, now=now)
+    held, is_officer = summary_permission_check(summary=summary, now=now, case=case)
     purpose = summary.purpose
     user = summary.requested_by
 

@@ -109,9 +109,7 @@ def pdf_from_html(html: str, *, url_fetcher: SafeURLFetcher | None = None) -> tu
         document.write_pdf(output, pdf_variant=PDF_VARIANT)
     except FatalURLFetchingError as error:
         # WeasyPrint wraps a refusal into a BaseException; the task needs an ordinary, named one.
-        raise SummaryRenderRefused(
-            "A PDF render asked for a resource outside Haven's PDF folder."
-        ) from error
+        raise SummaryRenderRefused("A PDF render asked for a resource outside Haven's PDF folder.") from error
     return output.getvalue(), len(document.pages)
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import expect
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from casework.models import Case, CaseState, Contact, CounsellingSession, RiskLevel
 from tests.casework.conftest import world  # noqa: F401 (fixture)
@@ -157,7 +157,11 @@ def test_intake_contact_counselling_and_approved_closure(page, pages, world):
         "client",
         "verbal",
     )
-    assert (consent.notice_version, consent.notice_language, consent.interpreter_present) == ("v1", "es", True)
+    assert (consent.notice_version, consent.notice_language, consent.interpreter_present) == (
+        "v1",
+        "es",
+        True,
+    )
 
     # The caseworker's list shows the pseudonym, never the name.
     page.get_by_role("link", name="My cases", exact=True).click()
@@ -191,7 +195,9 @@ def test_intake_contact_counselling_and_approved_closure(page, pages, world):
     expect(page.get_by_role("heading", name="Record a contact or an attempt")).to_be_visible()
     channel_select = page.get_by_label("Channel", exact=True)
     phone_option = next(
-        text.strip() for text in channel_select.locator("option").all_inner_texts() if text.startswith("Phone")
+        text.strip()
+        for text in channel_select.locator("option").all_inner_texts()
+        if text.startswith("Phone")
     )
     channel_select.select_option(label=phone_option)
     page.get_by_label("Outgoing").check()
@@ -257,7 +263,10 @@ def test_intake_contact_counselling_and_approved_closure(page, pages, world):
     assert flash(counsellor_page) == "The session is recorded."
     session_cells = counsellor_page.locator("section[aria-labelledby=sessions-title] tbody tr").first
     assert session_cells.locator("td").all_inner_texts()[1:4] == ["Phone", "50", "yes"]
-    assert CounsellingSession.objects.filter(case=case, counsellor=counsellor, interpreter_used=True).count() == 1
+    assert (
+        CounsellingSession.objects.filter(case=case, counsellor=counsellor, interpreter_used=True).count()
+        == 1
+    )
 
     # --- The caseworker moves the case along and asks to close it ---------------------------------
     page.get_by_role("navigation", name="Case sections").get_by_role("link", name="Overview").click()

@@ -103,7 +103,7 @@ def test_restrict_request_approve_and_expire_a_disclosure(page, pages, world, un
     # --- The caseworker no longer sees the name and asks for it -------------------------------------
     caseworker = world.caseworker
     sign_in(page, caseworker)
-    page.get_by_role("link", name="My cases", exact=True).click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="My cases").click()
     page.wait_for_url("**/en/cases/mine/")
     row = page.locator("tbody tr", has=page.get_by_role("link", name=reference))
     expect(row.locator("td").nth(1)).to_have_text(pseudonym)
@@ -138,11 +138,13 @@ def test_restrict_request_approve_and_expire_a_disclosure(page, pages, world, un
     waiting = officer_page.locator("section[aria-labelledby=pending-title] tbody tr")
     expect(waiting).to_have_count(1)
     expect(waiting.locator("td").nth(1)).to_have_text(pseudonym)
-    expect(waiting.locator("td").nth(6)).to_have_text("72")
+    expect(waiting.locator("td").nth(5)).to_have_text("72")
     waiting.get_by_role("link", name="Decide").click()
     officer_page.wait_for_url(f"**/en/protection/disclosure/{disclosure_request.pk}/decide/")
     expect(officer_page.get_by_role("heading", name="Disclosure request")).to_be_visible()
-    expect(officer_page.get_by_text("The regulator's form requires the reporter's legal name.")).to_be_visible()
+    expect(
+        officer_page.get_by_text("The regulator's form requires the reporter's legal name.")
+    ).to_be_visible()
     officer_page.get_by_label("Approve").check()
     officer_page.get_by_label("Reason for your decision").fill("Needed for the regulator; time-limited.")
     officer_page.get_by_label("Yes, the person has been told").check()

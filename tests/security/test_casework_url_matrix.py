@@ -279,7 +279,7 @@ def _refusal_check(
 def test_every_casework_url_refuses_whoever_may_not_see_the_case(
     matrix: Matrix, django_capture_on_commit_callbacks
 ):  # type: ignore[no-untyped-def]
-    world, case = matrix.world, matrix.case
+    world = matrix.world
     users = {
         "caseworker": world.caseworker,
         "supervisor": world.supervisor,
@@ -388,7 +388,8 @@ def test_every_casework_url_refuses_whoever_may_not_see_the_case(
                     )
                     if real != guessed:
                         failures.append(
-                            f"{label}: {method} {url} -> {real} but a guessed id -> {guessed} (tells existence)"
+                            f"{label}: {method} {url} -> {real} but a guessed id -> {guessed} "
+                            "(tells existence)"
                         )
         diff = snapshot_diff(before_refusals, snapshot())
         if diff:

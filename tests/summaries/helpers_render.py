@@ -5,6 +5,7 @@ No conftest here: the summary flow's tests share the folder (tests/summaries/hel
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import logging
@@ -65,8 +66,14 @@ def translated(settings, compiled_catalogues):  # type: ignore[no-untyped-def]
     return compiled_catalogues
 
 
-def fill_case(world: World, *, contacts: int = 3, note: str = CONTACT_NOTE, **person_fields: object) -> Case:
-    """A case with a channel, consents, contacts, a safety plan (with a code word) and a counselling session."""
+def fill_case(
+    world: World,  # noqa: F811 (the name of the fixture imported above, for the test modules)
+    *,
+    contacts: int = 3,
+    note: str = CONTACT_NOTE,
+    **person_fields: object,
+) -> Case:
+    """A case with a channel, a consent, contacts, a safety plan (with a code word) and a session."""
     fields = {"legal_name": f"Maria {LEGAL_NAME_MARKER}", "preferred_name": "Mari", **person_fields}
     case = make_case(world, with_counsellor=True, **fields)
     ContactChannel.objects.create(person=case.person, kind=ChannelKind.PHONE, value="+441632960001")
@@ -194,8 +201,6 @@ def decompressed_streams(pdf: bytes) -> bytes:
             except Exception:  # noqa: BLE001
                 continue
     for chunk in list(chunks):
-        try:
+        with contextlib.suppress(zlib.error):
             chunks.append(zlib.decompress(chunk))
-        except zlib.error:
-            pass
     return b"\n".join(chunks)

@@ -212,8 +212,11 @@ def test_purposes_are_checked_by_the_service_too(world, summary_case, unit):
             language="en",
             include_counselling=True,
         )
+    # The counsellor may ask for a client summary (of the counselling), never for a legal partner.
     with pytest.raises(PermissionDenied):
-        services.summary_request(actor=world.counsellor, case=summary_case, purpose="client", language="en")
+        services.summary_request(
+            actor=world.counsellor, case=summary_case, purpose="legal_partner", language="en"
+        )
     assert CaseSummary.objects.count() == 0
     assert OutboxMessage.objects.count() == 0
 
@@ -294,8 +297,9 @@ def test_render_store_and_download_by_the_requester(world, summary_case, signed_
 def test_nobody_but_the_requester_reaches_a_summary(world, summary_case, signed_in, unit, partner, client):
     summary = ready_summary(world, summary_case)
     paths = urls(summary_case, summary.pk)
-    # The supervisor and the officer may open the summaries page, yet the summary is not theirs: 404.
-    for user in (world.supervisor, unit.officer):
+    # The supervisor, the counsellor and the officer may open the summaries page, yet the summary is not
+    # theirs: 404.
+    for user in (world.supervisor, world.counsellor, unit.officer):
         signed_in(user)
         assert client.get(paths["list"]).status_code == 200
         assert summary.pk not in [row.pk for row in client.get(paths["list"]).context["rows"]]
@@ -303,7 +307,7 @@ def test_nobody_but_the_requester_reaches_a_summary(world, summary_case, signed_
         assert client.get(paths["download"]).status_code == 404
         client.logout()
     # Everyone else may not even open the page.
-    for user in (world.colleague, world.counsellor, world.auditor, world.other_team_caseworker,
+    for user in (world.colleague, world.auditor, world.other_team_caseworker,
                  world.outsider, world.outsider_supervisor, world.admin, partner):  # fmt: skip
         signed_in(user)
         for name, path in paths.items():

@@ -32,8 +32,11 @@ def test_hostile_note_is_printed_literally_and_fetches_nothing(world):  # noqa: 
     root = pdf_static_root()
     assert fetcher.requested == [(root / "summary.css").as_uri()]
     squeezed = normalise(pdftotext(result.pdf_bytes)).replace(" ", "")
-    for piece in ('<imgsrc="file:///etc/passwd">', '<imgsrc="http://127.0.0.1:9/x.png">',
-                  '<linkrel=stylesheethref="http://169.254.169.254/">'):
+    for piece in (
+        '<imgsrc="file:///etc/passwd">',
+        '<imgsrc="http://127.0.0.1:9/x.png">',
+        '<linkrel=stylesheethref="http://169.254.169.254/">',
+    ):
         assert piece in squeezed, piece
     reader = PdfReader(io.BytesIO(result.pdf_bytes))
     catalog = reader.trailer["/Root"]

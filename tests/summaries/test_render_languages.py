@@ -33,7 +33,7 @@ from tests.summaries.helpers_render import (  # noqa: F401 (fixtures)
 HEADING = {"client": "Referrals", "legal_partner": "Referrals", "protection_review": "Protection"}
 
 
-def _requester(world, unit, purpose):  # type: ignore[no-untyped-def]
+def _requester(world, unit, purpose):  # type: ignore[no-untyped-def]  # noqa: F811
     return unit.officer if purpose == "protection_review" else world.caseworker
 
 

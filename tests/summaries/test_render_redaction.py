@@ -89,8 +89,17 @@ def test_officer_sees_a_restricted_identity_audited(world, unit):  # noqa: F811
     _present(result.pdf_bytes, LEGAL_NAME_MARKER)
     assert result.audited_fields == tuple(
         name
-        for name in ("preferred_name", "legal_name", "other_names", "date_of_birth", "nationality", "address",
-                     "identity_documents", "online_handles", "contact_channels")
+        for name in (
+            "preferred_name",
+            "legal_name",
+            "other_names",
+            "date_of_birth",
+            "nationality",
+            "address",
+            "identity_documents",
+            "online_handles",
+            "contact_channels",
+        )
     )
     assert result.grant_ids == []  # an officer relies on no grant
 
@@ -167,7 +176,8 @@ def test_counselling_notes_only_when_chosen_and_only_for_the_counsellor(world): 
         summary=make_summary(case, world.supervisor, purpose="client", include_counselling=True), now=NOW
     )
     caseworker = summary_render(
-        summary=make_summary(case, world.caseworker, purpose="legal_partner", include_counselling=True), now=NOW
+        summary=make_summary(case, world.caseworker, purpose="legal_partner", include_counselling=True),
+        now=NOW,
     )
 
     _present(chosen.pdf_bytes, COUNSELLING_NOTE)

@@ -90,6 +90,7 @@ class Command(BaseCommand):
         for demo in DEMO_USERS:
             self.stdout.write(f"  {demo.username:<24} {demo_password(demo.username):<40} {demo.role}")
         call_command("seed_demo_casework", stdout=self.stdout)
+        call_command("seed_demo_referrals", stdout=self.stdout)
 
     def _user(self, demo: DemoUser, organisations: dict[str, Organisation]) -> User:
         user = User.objects.filter(username=demo.username).first()
