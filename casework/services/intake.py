@@ -211,13 +211,19 @@ def intake_draft_resume(*, actor: User, draft: IntakeDraft) -> IntakeDraft:
 
 
 @transaction.atomic
-def intake_draft_abandon(
-    *, actor: User, draft: IntakeDraft, expected_version: int | None = None
-) -> IntakeDraft:
-    """Abandon a draft; its answers are erased (nothing is kept that no case needs)."""
+def intake_draft_abandon(*, actor: User, draft: IntakeDraft, expected_version: int | None) -> IntakeDraft:
+    """Abandon a draft; its answers are erased (nothing is kept that no case needs).
+
+    Destructive, so only whoever holds the draft now may do it, from the version they see: a colleague
+    resumes it first (audited), and a form without a version is refused as stale.
+    """
     draft = _lock(draft)
     _check_access(actor, draft)
     _check_open(draft)
+    if draft.updated_by_id != actor.pk:
+        raise PermissionDenied(_("Resume this draft before you abandon it: a colleague is working on it."))
+    if expected_version is None:
+        raise StaleDraft(_("This page is out of date. Reload the draft before you abandon it."))
     _check_version(draft, actor, expected_version)
     draft.status = IntakeDraft.Status.ABANDONED
     draft.data = json.dumps({"steps": {}, "done": []})

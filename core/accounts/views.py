@@ -280,6 +280,10 @@ def dashboard(request: HttpRequest, role: str) -> HttpResponse:
         from casework.selectors.queues import dashboard_queues  # casework's queues, read for this user
 
         context["queues"] = dashboard_queues(user=user, role=role)
+    if role in (Role.PARTNER_USER, Role.PARTNER_ADMIN):
+        from referrals.queries.portal import partner_queues  # the organisation's referral inbox
+
+        context["partner_queues"] = partner_queues(user)
     return render(request, f"accounts/dashboards/{role}.html", context)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import formats, timezone
 from django.utils.functional import Promise
@@ -263,3 +263,36 @@ def released_identity_values(user: object, referral: Referral, *, now: datetime 
             values = [str(value)] if value not in (None, "") else []
         rows.append({"field": field, "label": identity_label(field), "values": values})
     return rows
+
+
+def partner_queues(user: object, *, now: datetime | None = None) -> list[dict[str, object]]:
+    """The partner's dashboard: referrals to receive, to decide, in progress, overdue, deletions asked."""
+    now = now or timezone.now()
+    referrals = portal_referrals(user)
+    overdue = referrals.filter(
+        Q(state=ReferralState.SENT, receive_due_at__lt=now)
+        | Q(state=ReferralState.RECEIVED, decide_due_at__lt=now)
+    )
+    return [
+        {
+            "label": gettext_lazy("to receive"),
+            "count": referrals.filter(state=ReferralState.SENT).count(),
+            "state": ReferralState.SENT,
+        },
+        {
+            "label": gettext_lazy("to decide"),
+            "count": referrals.filter(state=ReferralState.RECEIVED).count(),
+            "state": ReferralState.RECEIVED,
+        },
+        {
+            "label": gettext_lazy("in progress"),
+            "count": referrals.filter(state=ReferralState.IN_PROGRESS).count(),
+            "state": ReferralState.IN_PROGRESS,
+        },
+        {"label": gettext_lazy("overdue"), "count": overdue.count(), "state": ""},
+        {
+            "label": gettext_lazy("deletions to confirm"),
+            "count": portal_deletion_requests(user).count(),
+            "state": "",
+        },
+    ]

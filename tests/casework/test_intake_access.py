@@ -160,3 +160,22 @@ def test_a_restricted_match_is_never_shown_and_alerts_silently(world, signed_in)
     event = AuditEvent.objects.get(action="intake.protected_match")
     assert event.object_id == str(protected.person_id) and event.actor_id == world.caseworker.pk
     assert "Maria" not in json.dumps(event.details) and event.fields in ([], None, "")
+
+
+def test_abandoning_needs_the_holder_and_a_version(world, signed_in):
+    from django.core.exceptions import PermissionDenied
+
+    from casework.services.intake import StaleDraft, intake_draft_abandon, intake_draft_create
+
+    draft = intake_draft_create(actor=world.caseworker)
+    with pytest.raises(PermissionDenied):
+        intake_draft_abandon(actor=world.colleague, draft=draft, expected_version=draft.version)
+    with pytest.raises(StaleDraft):
+        intake_draft_abandon(actor=world.caseworker, draft=draft, expected_version=None)
+    draft.refresh_from_db()
+    assert draft.status == "open"
+    client = signed_in(world.colleague)
+    response = client.post(f"/en/cases/intake/{draft.pk}/abandon/", {})
+    assert response.status_code == 403
+    draft.refresh_from_db()
+    assert draft.status == "open"

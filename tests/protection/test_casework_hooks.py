@@ -1,4 +1,4 @@
-"""Casework hooks into protection: a protected match alerts the officers; reassignment ends a standing grant."""
+"""Casework hooks into protection: a protected match alerts officers; reassignment ends a standing grant."""
 
 from __future__ import annotations
 

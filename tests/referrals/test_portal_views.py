@@ -246,3 +246,13 @@ def test_released_identity_shows_through_the_identity_rule_and_is_audited(referr
     )
     # Another user of the same partner sees nothing of it: the grant is the accepting user's.
     assert "Zyxwell" not in signed_in(rw.counselling_admin).get(page).content.decode()
+
+
+def test_the_partner_dashboard_counts_the_inbox(referral_world, client):
+    from core.accounts.testing import sign_in
+
+    sign_in(client, referral_world.legal_user)
+    response = client.get("/en/accounts/dashboard/partner_user/")
+    assert response.status_code == 200
+    labels = [str(queue["label"]) for queue in response.context["partner_queues"]]
+    assert labels == ["to receive", "to decide", "in progress", "overdue", "deletions to confirm"]
