@@ -18,6 +18,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from casework.models import Case, EmergencyAccess
+from core.accounts.models import is_active_user as _active
 from core.permissions import objects_for_user, perms_prefetch
 
 VIEW = "view_case"
@@ -41,10 +42,6 @@ REFUSALS: dict[str, Promise] = {
     SUPERVISE: _("Only a supervisor of the case's team can do this."),
     VIEW: _("Only the case's caseworker, its supervisors or a colleague on duty cover can see this."),
 }
-
-
-def _active(user: object) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_active", False))
 
 
 def emergency_access_live(*, user: object, case: Case, now: datetime | None = None) -> EmergencyAccess | None:

@@ -26,6 +26,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from casework.models import CONTACT_FIELDS, IDENTITY_FIELDS, Person, ProtectionLevel
+from core.accounts.models import is_active_user as _active
 
 
 class Visibility(enum.Enum):
@@ -41,10 +42,6 @@ class Visibility(enum.Enum):
 
 CASE_WORK_PERMS = frozenset({"view_case", "counsel_case"})
 PROTECTED_LEVELS = frozenset({ProtectionLevel.RESTRICTED, ProtectionLevel.SEALED})
-
-
-def _active(user: object) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_active", False))
 
 
 @dataclass(frozen=True)

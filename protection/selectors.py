@@ -11,12 +11,9 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 
 from core.accounts.models import Organisation, RoleAssignment, ServiceArrangement
+from core.accounts.models import is_active_user as _active
 from core.accounts.roles import Role
 from protection.models import DisclosureGrant
-
-
-def _active(user: object) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_active", False))
 
 
 def served_organisation_ids(*, user: object, now: datetime) -> set[int]:

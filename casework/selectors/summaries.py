@@ -18,15 +18,12 @@ from django.utils.translation import get_supported_language_variant
 
 from casework.access import COUNSEL, VIEW, case_perms
 from casework.models import Case, CaseSummary, SummaryPurpose
+from core.accounts.models import is_active_user as _active
 
 # Summaries that still hold (or will hold) a file.
 LIVE_STATUSES = (CaseSummary.Status.REQUESTED, CaseSummary.Status.RENDERING, CaseSummary.Status.READY)
 PENDING_STATUSES = (CaseSummary.Status.REQUESTED, CaseSummary.Status.RENDERING)
 LIST_LIMIT = 50
-
-
-def _active(user: object) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_active", False))
 
 
 def is_officer_for_case(*, user: object, case: Case, now: datetime) -> bool:

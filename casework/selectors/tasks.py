@@ -13,13 +13,10 @@ from django.utils import timezone
 from casework.access import VIEW, case_perms, cases_under_emergency_access, cases_visible_to
 from casework.models import Case, CaseState, RiskLevel, Task
 from core.accounts.models import User
+from core.accounts.models import is_active_user as _active
 
 DEFAULT_HIGH_RISK_CONTACT_DAYS = 7
 DEFAULT_DUE_SOON_DAYS = 3
-
-
-def _active(user: object) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_active", False))
 
 
 def tasks_for_case(*, case: Case) -> QuerySet[Task]:

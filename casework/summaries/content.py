@@ -64,6 +64,7 @@ from casework.models import (
     WhistleblowerReport,
 )
 from casework.selectors.contacts import contact_channel_views
+from core.accounts.models import is_active_user as _active
 from core.audit.models import AuditEvent
 from core.crypto.fields import encrypted_fields
 from protection import selectors as protection
@@ -320,10 +321,6 @@ class SummaryContent:
 
 
 # --- Building it ------------------------------------------------------------------------------------------
-
-
-def _active(user: object) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_active", False))
 
 
 def summary_permission_check(

@@ -373,9 +373,15 @@ class MfaResetRequest(models.Model):
         return f"sign-in app reset {self.pk}"
 
 
+def is_active_user(user: object) -> bool:
+    """Return whether `user` is a signed-in, active account: every read and check starts here, because
+    guardian and sessions alone still answer for a deactivated user (PITFALLS.md)."""
+    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_active", False))
+
+
 def has_role(user: object, role: str) -> bool:
     """Return whether an active user holds an active assignment of the role."""
-    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+    if not is_active_user(user):
         return False
     return RoleAssignment.objects.filter(user=user, role=role, status=RoleAssignment.Status.ACTIVE).exists()
 

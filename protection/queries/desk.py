@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from casework.access import case_perms
 from casework.models import IDENTITY_FIELDS, Case, ContactChannel, Person, ProtectionLevel
-from core.accounts.models import Organisation, RoleAssignment, ServiceArrangement, User, has_role
+from core.accounts.models import User, has_role
 from core.accounts.roles import Role
 from core.audit.models import AuditEvent
 from protection.models import (
@@ -460,23 +460,3 @@ def reveal_alert_exists(*, user_id: int, day: dt.date) -> bool:
         object_id=str(user_id),
         details__day=day.isoformat(),
     ).exists()
-
-
-def officers_serving(*, organisation_ids: Iterable[int], now: dt.datetime) -> list[User]:
-    """Active protection officers of the units serving any of these support services today."""
-    day = timezone.localdate(now)
-    units = (
-        ServiceArrangement.objects.filter(
-            served_organisation_id__in=list(organisation_ids),
-            protection_unit__kind=Organisation.Kind.PROTECTION_UNIT,
-            starts_on__lte=day,
-        )
-        .exclude(ends_on__lt=day)
-        .values("protection_unit_id")
-    )
-    officer_ids = RoleAssignment.objects.filter(
-        role=Role.PROTECTION_OFFICER, status=RoleAssignment.Status.ACTIVE
-    ).values("user_id")
-    return list(
-        User.objects.filter(organisation_id__in=units, pk__in=officer_ids, is_active=True).order_by("pk")
-    )

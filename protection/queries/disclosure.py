@@ -8,6 +8,7 @@ pseudonyms, field names and staff codes only).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -17,6 +18,7 @@ from django.utils import timezone
 
 from casework.models import Case, CaseState, Person
 from core.accounts.models import Organisation, RoleAssignment, ServiceArrangement, User
+from core.accounts.models import is_active_user as _active
 from core.accounts.roles import Role
 from core.crypto.fields import encrypted_fields
 from protection.models import DisclosureGrant, DisclosureRequest
@@ -25,10 +27,6 @@ from protection.selectors import served_organisation_ids
 OPEN_STATUSES = (DisclosureRequest.Status.PENDING, DisclosureRequest.Status.AWAITING_SECOND)
 # A standing grant shows on the desk this long before its review falls due.
 REVIEW_SOON = timedelta(days=3)
-
-
-def _active(user: object) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_active", False))
 
 
 def _request_list(queryset: QuerySet[DisclosureRequest]) -> QuerySet[DisclosureRequest]:
@@ -56,12 +54,18 @@ def _person_encrypted() -> tuple[str, ...]:
 # --- Who serves an organisation -----------------------------------------------------------------------
 
 
-def officers_serving(*, organisation_id: int, now: datetime | None = None) -> QuerySet[User]:
-    """Active protection officers of the units that serve the organisation under an arrangement today."""
-    day = (now or timezone.now()).date()
+def officers_serving(
+    *,
+    organisation_id: int | None = None,
+    organisation_ids: Iterable[int] = (),
+    now: datetime | None = None,
+) -> QuerySet[User]:
+    """Active protection officers of the units that serve the organisation(s) under an arrangement today."""
+    served = [*organisation_ids, *([organisation_id] if organisation_id is not None else [])]
+    day = timezone.localdate(now or timezone.now())
     unit_ids = (
         ServiceArrangement.objects.filter(
-            served_organisation_id=organisation_id,
+            served_organisation_id__in=served,
             protection_unit__kind=Organisation.Kind.PROTECTION_UNIT,
             starts_on__lte=day,
         )

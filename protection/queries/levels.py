@@ -16,16 +16,11 @@ from django.utils.translation import gettext_lazy as _
 
 from casework.access import OPENING_PERMS, REFUSALS, case_perms
 from casework.models import Case, Person
-from core.accounts.models import Organisation, RoleAssignment, ServiceArrangement, User
-from core.accounts.roles import Role
+from core.accounts.models import is_active_user as _active
 from protection.models import LevelChange
 from protection.selectors import is_protection_officer_for
 
 OFFICERS_ONLY = _("Only a protection officer serving this organisation can do this.")
-
-
-def _active(user: object) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_active", False))
 
 
 def protection_case_get(
@@ -72,24 +67,6 @@ def is_officer_for_person(*, user: object, person: Person, now: datetime | None 
     return is_protection_officer_for(
         user=user, organisation_id=person.organisation_id, now=now or timezone.now()
     )
-
-
-def officers_serving(*, organisation_id: int, now: datetime | None = None) -> list[User]:
-    """The active protection officers of every unit serving this organisation today."""
-    day = (now or timezone.now()).date()
-    unit_ids = (
-        ServiceArrangement.objects.filter(
-            served_organisation_id=organisation_id,
-            protection_unit__kind=Organisation.Kind.PROTECTION_UNIT,
-            starts_on__lte=day,
-        )
-        .exclude(ends_on__lt=day)
-        .values_list("protection_unit_id", flat=True)
-    )
-    officer_ids = RoleAssignment.objects.filter(
-        role=Role.PROTECTION_OFFICER, status=RoleAssignment.Status.ACTIVE, user__organisation_id__in=unit_ids
-    ).values_list("user_id", flat=True)
-    return list(User.objects.filter(pk__in=officer_ids, is_active=True).order_by("pk"))
 
 
 def level_changes_for(*, person: Person, with_reasons: bool = False) -> QuerySet[LevelChange]:

@@ -34,10 +34,10 @@ from core.notifications.kinds import register_notification_kinds
 from core.notifications.services import notification_send
 from protection.queries.desk import (
     REVEAL_ALERT_ACTION,
-    officers_serving,
     reveal_alert_exists,
     reveal_counts_for_day,
 )
+from protection.queries.disclosure import officers_serving
 from protection.selectors import is_protection_officer_for
 
 REVEAL_ALERT_KIND = "protection.reveal_alert"

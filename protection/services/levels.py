@@ -26,7 +26,8 @@ from core.audit.services import audit_event_create
 from core.notifications.kinds import register_notification_kinds
 from core.notifications.services import notification_send
 from protection.models import LevelChange
-from protection.queries.levels import is_officer_for_person, officers_serving
+from protection.queries.disclosure import officers_serving
+from protection.queries.levels import is_officer_for_person
 from protection.services.disclosure import grants_end_for_person
 from protection.signals import protection_level_raised
 

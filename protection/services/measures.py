@@ -27,7 +27,8 @@ from core.audit.services import audit_event_create
 from core.notifications.kinds import register_notification_kinds
 from core.notifications.services import notification_send
 from protection.models import MEASURE_CATEGORY_OF, MeasureKind, ProtectionMeasure
-from protection.queries.levels import is_officer_for_person, officers_serving
+from protection.queries.disclosure import officers_serving
+from protection.queries.levels import is_officer_for_person
 
 register_action_labels(
     {

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from casework.identity import identity_visibility_map
 from casework.models import IDENTITY_FIELDS, ChannelSafety, ContactChannel, Person, ProtectionLevel
 from core.accounts.models import RoleAssignment
+from core.accounts.models import is_active_user as _active
 from core.accounts.roles import Role
 from core.permissions import objects_for_user
 from protection.selectors import is_protection_officer_for
@@ -40,10 +41,6 @@ PAGE_SIZE = 25
 
 # The states a partner may filter the inbox by (drafts reach a partner only through a conflict check).
 FILTER_STATES: tuple[str, ...] = tuple(state.value for state in ReferralState)
-
-
-def _active(user: object) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_active", False))
 
 
 def is_partner_user(user: object) -> bool:
