@@ -86,7 +86,7 @@ def test_ask_for_an_arabic_summary_follow_progress_and_download(
     assert heading != "Referrals" and ARABIC_WORD.search(heading)
     assert summary_case.reference in text
     assert ARABIC_WORD.search(text), "the PDF holds no Arabic text"
-    # pdftotext writes right-to-left runs in logical order; lines may wrap: compare without spaces.
+
     # Compare without spaces and without bidirectional controls: the catalogue isolates the Latin
     # reference (U+2066..U+2069) and pdftotext marks embeddings (U+202A..U+202E); both are layout only.
     def flatten(value: str) -> str:
