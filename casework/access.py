@@ -71,11 +71,11 @@ def case_get_for(
     user: object,
     reference: str,
     *,
-    perm: str = VIEW,
+    perm: str | tuple[str, ...] = VIEW,
     now: datetime | None = None,
     queryset: QuerySet[Case] | None = None,
 ) -> Case:
-    """Return the case with this reference if the user may open it and hold `perm` on it.
+    """Return the case with this reference if the user may open it and hold `perm` (or one of `perm`).
 
     404 when the user may not open the case at all (or it does not exist); 403 with the reason when the
     user may open it but not do `perm`. The held permissions are left on `case.held_perms`.
@@ -89,8 +89,9 @@ def case_get_for(
     held = case_perms(user=user, case=case, now=now)
     if not held & OPENING_PERMS:
         raise Http404
-    if perm not in held:
-        raise PermissionDenied(REFUSALS.get(perm, REFUSALS[VIEW]))
+    wanted = (perm,) if isinstance(perm, str) else perm
+    if not held & set(wanted):
+        raise PermissionDenied(REFUSALS.get(wanted[0], REFUSALS[VIEW]))
     case.held_perms = held  # type: ignore[attr-defined]
     return case
 

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from casework.access import VIEW, case_perms
+from casework.access import COUNSEL, VIEW, case_perms
 from casework.models import CONTACT_FIELDS, IDENTITY_FIELDS, Case, CaseState, Person, ProtectionLevel
 from core.accounts.models import Organisation, User
 from core.audit.actions import register_action_labels
@@ -69,6 +69,8 @@ DEFAULT_REQUEST_DAYS = 14
 TEXT_MAX_LENGTH = 2000
 STANDING_GRANT_LIFETIME = timedelta(days=365)
 STANDING_GRANT_REVIEW_INTERVAL = timedelta(days=30)
+# Who may ask for a disclosure: the case team, the counsellor included.
+CASE_TEAM_PERMS = frozenset({VIEW, COUNSEL})
 PROTECTED_LEVELS = (ProtectionLevel.RESTRICTED, ProtectionLevel.SEALED)
 REASON_CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
@@ -141,14 +143,15 @@ def disclosure_request_create(
 ) -> DisclosureRequest:
     """Ask the protection officers for named identity fields of the case's person.
 
-    Only a member of the case team (view_case) asks; only for a restricted or sealed person (the case team
+    Only a member of the case team asks (view_case, or counsel_case for the case's counsellor: SPEC §3
+    gives counsellors grants too); only for a restricted or sealed person (the case team
     reveals a confidential person itself, and nothing is held about an anonymous one); never twice for the
     same fields while a request waits. With no officer serving the organisation today the request waits and
     the organisation's admins are told.
     """
     now = _now(now)
     case = Case.objects.select_for_update().select_related("person").get(pk=case.pk)
-    if VIEW not in case_perms(user=actor, case=case, now=now):
+    if not case_perms(user=actor, case=case, now=now) & CASE_TEAM_PERMS:
         raise PermissionDenied(_("Only the case team can ask for a disclosure."))
     person = case.person
     if person.anonymised_at is not None or case.anonymised_at is not None:
@@ -297,8 +300,8 @@ def disclosure_request_approve(
         raise ValidationError(
             _("This person's level no longer calls for a disclosure. Deny the request with a reason.")
         )
-    if request.requester.is_active is False or VIEW not in case_perms(
-        user=request.requester, case=request.case, now=now
+    if request.requester.is_active is False or not (
+        case_perms(user=request.requester, case=request.case, now=now) & CASE_TEAM_PERMS
     ):
         raise ValidationError(
             _("The requester no longer works on this case. Deny the request with a reason.")

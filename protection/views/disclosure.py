@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from casework.access import VIEW, case_get_for
+from casework.access import COUNSEL, VIEW, case_get_for
 from casework.models import ProtectionLevel
 from protection.forms.disclosure import (
     DecisionForm,
@@ -58,7 +58,7 @@ def _field_labels(fields: list[str]) -> list[object]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def disclosure_request_new(request: HttpRequest, reference: str) -> HttpResponse:
-    case = case_get_for(request.user, reference, perm=VIEW)
+    case = case_get_for(request.user, reference, perm=(VIEW, COUNSEL))
     form = DisclosureRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

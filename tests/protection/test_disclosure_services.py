@@ -566,3 +566,19 @@ def test_texts_are_encrypted_and_nothing_identifying_leaves(world, unit, sealed)
         "disclosure.second_approval",
         "grant.revoked",
     } <= recorded
+
+
+def test_the_cases_counsellor_may_ask_and_then_sees_the_granted_field(world, unit):
+    # SPEC §3: a counsellor reaches a restricted person's identity through a grant, like the caseworker.
+    case = make_case(world, protection_level=ProtectionLevel.RESTRICTED, with_counsellor=True)
+    request = ask(world, case, actor=world.counsellor)
+    assert seen(world.counsellor, case) == Visibility.HIDDEN
+    approve(unit.officer, request)
+    assert seen(world.counsellor, case) == Visibility.AUDITED
+    assert seen(world.counsellor, case, field="address") == Visibility.HIDDEN
+
+
+def test_a_colleague_who_may_only_list_the_case_cannot_ask(world, restricted):
+    with pytest.raises(PermissionDenied):
+        ask(world, restricted, actor=world.colleague)
+    assert not DisclosureRequest.objects.exists()
