@@ -672,13 +672,9 @@ def referral_hold(
     now: datetime | None = None,
 ) -> Referral:
     """Work pauses (in progress → on hold)."""
-    locked = _lock(referral, expected_version)
-    if locked.state != ReferralState.IN_PROGRESS and locked.state != ReferralState.CANCELLED:
-        _require_partner(actor, locked)
-        raise ValidationError(NOT_NOW, code="not_now")
     return _simple_step(
         actor=actor,
-        referral=locked,
+        referral=referral,
         to_state=ReferralState.ON_HOLD,
         action="referral.held",
         note=note,
@@ -697,13 +693,9 @@ def referral_resume(
     now: datetime | None = None,
 ) -> Referral:
     """Work goes on (on hold → in progress)."""
-    locked = _lock(referral, expected_version)
-    if locked.state != ReferralState.ON_HOLD and locked.state != ReferralState.CANCELLED:
-        _require_partner(actor, locked)
-        raise ValidationError(NOT_NOW, code="not_now")
     return _simple_step(
         actor=actor,
-        referral=locked,
+        referral=referral,
         to_state=ReferralState.IN_PROGRESS,
         action="referral.resumed",
         note=note,
